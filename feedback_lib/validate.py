@@ -1,0 +1,454 @@
+"""Validate raw tables against the data contract and coerce them to canonical dtypes.
+
+Two stages, all failures collected before anything is reported:
+
+1. *Parsing* (vectorised): each column is converted to its canonical kind
+   (:mod:`feedback_lib.schema`); a non-empty cell that does not parse is a ``type`` failure.
+2. *Rules* (pandera, lazy validation): emptiness, ranges, allowed values, unique keys and
+   cross-column rules, then referential integrity (every ``account_id`` must exist in accounts).
+
+Every failure is a row ``table, row, column, rule, value`` with ``row`` the 1-based source row
+(header excluded). ``errors="raise"`` turns them into one :class:`SchemaError` that names file,
+column, rule, rows and example values; ``errors="quarantine"`` keeps the valid rows and returns
+one rejected line per failing source row, so valid + rejected = input rows for every table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .errors import DataQualityWarning, SchemaError
+from .schema import LIST_SEPARATOR, REJECTED_COLUMNS, SCHEMAS, TABLES, Column, Table, canonical_dtype
+
+__all__ = ["ValidationResult", "validate_tables", "FUTURE_MARGIN_DAYS"]
+
+#: A date later than this many days after the end of the data's own range is flagged.
+FUTURE_MARGIN_DAYS = 31
+
+EVENT_DATES = {
+    "responses": "responded_at",
+    "conversations": "held_on",
+    "tickets": "opened_at",
+    "usage": "week",
+}
+
+
+@dataclass
+class ValidationResult:
+    """Canonical valid tables plus the rejected and flagged cells."""
+
+    tables: dict[str, pd.DataFrame]
+    rejected: pd.DataFrame
+    flags: pd.DataFrame
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 1: parsing
+# ---------------------------------------------------------------------------------------------
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        text = series.astype("string")
+        return (text.isna() | (text.str.strip() == "")).fillna(True).astype(bool)
+    return series.isna()
+
+
+def _parse_text(series: pd.Series, strip: bool) -> pd.Series:
+    out = series.astype("string")
+    if strip:
+        out = out.str.strip()
+    return out.mask(_blank(series))
+
+
+def _parse_date(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        out = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
+        return out.astype("datetime64[ns]"), pd.Series(False, index=series.index)
+    blank = _blank(series)
+    values = series.where(~blank, None)
+    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        values = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.astype("datetime64[ns]"), (~blank) & parsed.isna()
+
+
+def _parse_number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    blank = _blank(series)
+    if pd.api.types.is_bool_dtype(series):
+        return pd.Series(np.nan, index=series.index), ~blank
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype("float64"), pd.Series(False, index=series.index)
+    text = series.astype("string").str.strip().mask(blank)
+    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+    return parsed, (~blank) & parsed.isna()
+
+
+def _parse_list(series: pd.Series) -> pd.Series:
+    def one(value):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return [str(v).strip() for v in value if v is not None and str(v).strip()]
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return []
+        return [part.strip() for part in str(value).split(LIST_SEPARATOR) if part.strip()]
+
+    return pd.Series([one(v) for v in series.to_numpy(dtype=object)], index=series.index, dtype=object)
+
+
+def _failures(table: str, mask: pd.Series, column: str, rule: str, values: pd.Series) -> pd.DataFrame:
+    pos = np.flatnonzero(mask.to_numpy(dtype=bool))
+    idx = np.asarray(mask.index)[pos]
+    return pd.DataFrame(
+        {
+            "table": table,
+            "row": idx.astype(int) + 1,
+            "column": column,
+            "rule": rule,
+            "value": values.iloc[pos].astype(object).map(_show).to_numpy(),
+        }
+    )
+
+
+def _show(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+    return str(value)
+
+
+def _normalise_subscriptions(raw: pd.DataFrame, table: str, failures: list) -> pd.DataFrame:
+    """Fill ``mrr`` from ``amount / billing_period_months`` where ``mrr`` is absent or empty."""
+    if "amount" not in raw.columns and "billing_period_months" not in raw.columns:
+        return raw
+    if "amount" not in raw.columns or "billing_period_months" not in raw.columns:
+        missing = "amount" if "amount" not in raw.columns else "billing_period_months"
+        raise SchemaError(
+            f"{table}: column '{missing}' is missing; 'amount' and 'billing_period_months' go "
+            "together (mrr = amount / billing_period_months)"
+        )
+    raw = raw.copy()
+    amount, bad_amount = _parse_number(raw["amount"])
+    months, bad_months = _parse_number(raw["billing_period_months"])
+    mrr_given = ~_blank(raw["mrr"]) if "mrr" in raw.columns else pd.Series(False, index=raw.index)
+    use = ~mrr_given
+    bad_months = bad_months | (use & ~(months >= 1) & ~_blank(raw["billing_period_months"]))
+    bad_months = bad_months | (use & months.notna() & (months % 1 != 0))
+    failures.append(_failures(table, use & bad_amount, "amount", "type: number", raw["amount"]))
+    failures.append(
+        _failures(table, use & bad_months, "billing_period_months", "whole number >= 1", raw["billing_period_months"])
+    )
+    computed = (amount / months).where(use & ~bad_amount & ~bad_months)
+    base = raw["mrr"] if "mrr" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype=object)
+    raw["mrr"] = base.astype(object).where(mrr_given, computed.astype(object))
+    return raw.drop(columns=["amount", "billing_period_months"])
+
+
+def _parse_table(spec: Table, raw: pd.DataFrame, file: str, failures: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Canonical frame of ``raw`` plus a mask frame of cells that failed to parse."""
+    raw = raw.reset_index(drop=True)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if spec.name == "subscriptions":
+        raw = _normalise_subscriptions(raw, file, failures)
+    missing = [c.name for c in spec.columns if c.required and c.name not in raw.columns]
+    if missing:
+        raise SchemaError(
+            f"{file}: required column(s) {', '.join(repr(m) for m in missing)} missing "
+            f"(found: {', '.join(map(repr, raw.columns))}); see docs/data-model.md for table '{spec.name}'"
+        )
+    extra = [c for c in raw.columns if c not in spec.column_names]
+    if extra:
+        warnings.warn(
+            f"{file}: column(s) {', '.join(map(repr, extra))} are not part of the '{spec.name}' "
+            "contract and are ignored",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+    out = {}
+    bad = {}
+    for col in spec.columns:
+        series = raw[col.name] if col.name in raw.columns else pd.Series([pd.NA] * len(raw), dtype=object)
+        bad_mask = pd.Series(False, index=raw.index)
+        if col.kind in ("id", "text"):
+            out[col.name] = _parse_text(series, strip=col.kind == "id")
+        elif col.kind == "date":
+            out[col.name], bad_mask = _parse_date(series)
+            rule = "type: date (YYYY-MM-DD)"
+        elif col.kind in ("int", "float"):
+            parsed, bad_mask = _parse_number(series)
+            rule = "type: number"
+            if col.kind == "int":
+                fractional = parsed.notna() & (parsed % 1 != 0)
+                failures.append(_failures(file, fractional, col.name, "type: whole number", series))
+                bad_mask = bad_mask | fractional
+                rule = "type: whole number"
+                parsed = parsed.where(~bad_mask).astype("Int64")
+            out[col.name] = parsed.where(~bad_mask) if col.kind == "float" else parsed
+        else:
+            out[col.name] = _parse_list(series)
+        if col.kind in ("date", "int", "float"):
+            type_only = bad_mask if col.kind != "int" else bad_mask & ~(_parse_number(series)[0] % 1 != 0)
+            failures.append(_failures(file, type_only, col.name, rule, series))
+        bad[col.name] = bad_mask.to_numpy(dtype=bool)
+    frame = pd.DataFrame(out, index=raw.index)
+    frame = frame.astype({c.name: canonical_dtype(c.kind) for c in spec.columns if c.kind != "list"})
+    return frame, pd.DataFrame(bad, index=raw.index)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage 2: rules with pandera
+# ---------------------------------------------------------------------------------------------
+
+
+def _value_checks(col: Column) -> list[pa.Check]:
+    """pandera checks of one column's values, named as the rule reads in error messages."""
+    checks = []
+    if col.ge is not None and col.le is not None:
+        lo, hi = col.ge, col.le
+        checks.append(pa.Check(lambda s: (s >= lo) & (s <= hi), name=f"between {lo:g} and {hi:g}"))
+    elif col.ge is not None:
+        lo = col.ge
+        checks.append(pa.Check(lambda s: s >= lo, name=f">= {lo:g}"))
+    if col.isin is not None:
+        allowed = list(col.isin)
+        checks.append(pa.Check(lambda s: s.isin(allowed), name="one of " + ", ".join(allowed)))
+    return checks
+
+
+def _wide_checks(spec: Table) -> list[pa.Check]:
+    if spec.name == "subscriptions":
+        return [
+            pa.Check(
+                lambda df: df["end_date"].isna() | (df["end_date"] > df["start_date"]),
+                name="end_date after start_date",
+            )
+        ]
+    if spec.name == "tickets":
+        return [
+            pa.Check(
+                lambda df: df["closed_at"].isna() | (df["closed_at"] >= df["opened_at"]),
+                name="closed_at on or after opened_at",
+            )
+        ]
+    if spec.name == "usage":
+        return [pa.Check(lambda df: df["week"].isna() | (df["week"].dt.dayofweek == 0), name="week is a Monday")]
+    return []
+
+
+WIDE_CHECK_COLUMN = {
+    "end_date after start_date": "end_date",
+    "closed_at on or after opened_at": "closed_at",
+    "week is a Monday": "week",
+}
+
+
+def pandera_schema(spec: Table) -> pa.DataFrameSchema:
+    """The pandera schema of one canonical table (dtypes already coerced by stage 1)."""
+    columns = {
+        c.name: pa.Column(None, checks=_value_checks(c), nullable=c.nullable, required=False)
+        for c in spec.columns
+        if c.kind != "list"
+    }
+    return pa.DataFrameSchema(
+        columns,
+        checks=_wide_checks(spec),
+        unique=list(spec.key),
+        report_duplicates="exclude_first",
+    )
+
+
+def _rule_failures(spec: Table, frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    try:
+        pandera_schema(spec).validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    cases = cases[cases["index"].notna()].copy()
+    key = ", ".join(spec.key)
+    rules = cases["check"].astype(str)
+    is_unique = rules.str.contains("unique|duplicate", case=False)
+    column = cases["column"].astype(object)
+    column = column.where(~is_unique, key)
+    column = column.where(column.notna(), rules.map(WIDE_CHECK_COLUMN))
+    rules = rules.where(~is_unique, f"unique key ({key})")
+    rules = rules.replace({"not_nullable": "required (not empty)"})
+    rows = cases["index"].astype(int).to_numpy()
+    values = [
+        _show(frame.at[r, c]) if isinstance(c, str) and c in frame.columns else ", ".join(_show(frame.at[r, k]) for k in spec.key)
+        for r, c in zip(rows, column)
+    ]
+    out = pd.DataFrame({"table": file, "row": rows + 1, "column": column.to_numpy(), "rule": rules.to_numpy(), "value": values})
+    return out.drop_duplicates(["row", "column", "rule"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole dataset
+# ---------------------------------------------------------------------------------------------
+
+
+def _future_reference(tables: dict[str, pd.DataFrame], as_of) -> pd.Timestamp | None:
+    if as_of is not None:
+        return pd.Timestamp(as_of)
+    pooled = [tables[t][c].dropna() for t, c in EVENT_DATES.items() if t in tables and len(tables[t])]
+    if not pooled:
+        return None
+    dates = pd.concat(pooled)
+    if dates.empty:
+        return None
+    return dates.quantile(0.99) + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
+
+
+def _format_error(failures: pd.DataFrame) -> str:
+    lines = []
+    for (table, column, rule), group in failures.groupby(["table", "column", "rule"], sort=False):
+        rows = group["row"].tolist()
+        shown = ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        examples = ", ".join(repr(v) for v in pd.unique(group["value"].astype(str))[:3])
+        noun = "row" if len(rows) == 1 else "rows"
+        lines.append(
+            f"{table}: column '{column}' breaks rule '{rule}' in {len(rows)} {noun} "
+            f"({noun} {shown}; e.g. {examples})"
+        )
+    head = f"{len(failures)} data contract failure(s); fix the source or load with errors='quarantine':"
+    return "\n".join([head, *("  " + line for line in lines)])
+
+
+def validate_tables(
+    raw: dict[str, pd.DataFrame],
+    *,
+    files: dict[str, str] | None = None,
+    errors: str = "raise",
+    known_accounts: Iterable[str] | None = None,
+    as_of=None,
+) -> ValidationResult:
+    """Validate raw tables; return canonical valid tables, rejected rows and flagged cells.
+
+    Parameters
+    ----------
+    raw : dict of DataFrame
+        Tables by canonical name, as read from the source (strings or typed values).
+    files : dict, optional
+        Table name -> file name used in messages (defaults to the table name).
+    errors : {"raise", "quarantine"}
+        ``"raise"`` raises one :class:`SchemaError` listing every failure; ``"quarantine"`` keeps
+        valid rows and returns one line per rejected source row in ``rejected``.
+    known_accounts : iterable of str, optional
+        Account ids that exist elsewhere (for example already in the store); rows referencing
+        them are not orphans.
+    as_of : date-like, optional
+        Dates after it are flagged; by default the end of the data's own range is the 99th
+        percentile of all event dates plus ``FUTURE_MARGIN_DAYS``.
+    """
+    if errors not in ("raise", "quarantine"):
+        raise ValueError(f"errors must be 'raise' or 'quarantine', got {errors!r}")
+    unknown = sorted(set(raw) - set(TABLES))
+    if unknown:
+        raise SchemaError(f"unknown table(s) {', '.join(unknown)}; the tables are {', '.join(TABLES)}")
+    files = {t: (files or {}).get(t, t) for t in raw}
+    failure_parts: list[pd.DataFrame] = []
+    parsed: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        if table not in raw:
+            continue
+        spec = SCHEMAS[table]
+        parts: list[pd.DataFrame] = []
+        frame, bad = _parse_table(spec, raw[table], files[table], parts)
+        rule_fail = _rule_failures(spec, frame, files[table])
+        if len(rule_fail):
+            # a cell that did not parse is NA now: do not report it a second time as empty
+            parse_bad = bad.stack()
+            parse_bad = set(parse_bad[parse_bad].index)
+            keep = [(r - 1, c) not in parse_bad for r, c in zip(rule_fail["row"], rule_fail["column"])]
+            rule_fail = rule_fail[keep]
+        parts.append(rule_fail)
+        failure_parts.extend(p for p in parts if len(p))
+        parsed[table] = frame
+
+    accounts_ok = set()
+    if "accounts" in parsed:
+        acc_fail_rows = set()
+        for part in failure_parts:
+            if len(part) and (part["table"] == files["accounts"]).any():
+                acc_fail_rows |= set(part.loc[part["table"] == files["accounts"], "row"] - 1)
+        ids = parsed["accounts"]["account_id"]
+        accounts_ok = set(ids[~ids.index.isin(acc_fail_rows)].dropna())
+    known = accounts_ok | set(known_accounts or ())
+    if "accounts" in parsed or known_accounts is not None:
+        for table, frame in parsed.items():
+            if not SCHEMAS[table].references_accounts:
+                continue
+            orphan = frame["account_id"].notna() & ~frame["account_id"].isin(known)
+            if orphan.any():
+                failure_parts.append(
+                    _failures(files[table], orphan, "account_id", "account_id exists in accounts", frame["account_id"])
+                )
+    elif parsed:
+        warnings.warn(
+            "no accounts table and no known accounts: orphan rows (unknown account_id) cannot be checked",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+
+    failures = (
+        pd.concat(failure_parts, ignore_index=True)
+        if failure_parts
+        else pd.DataFrame(columns=REJECTED_COLUMNS)
+    )
+    if len(failures) and errors == "raise":
+        raise SchemaError(_format_error(failures), failures=failures.reset_index(drop=True))
+
+    rejected_parts = []
+    drop_rows: dict[str, np.ndarray] = {}
+    for table in parsed:
+        mine = failures[failures["table"] == files[table]]
+        drop_rows[table] = np.unique(mine["row"].to_numpy(dtype=int) - 1)
+        if len(mine):
+            grouped = (
+                mine.astype({"value": str, "column": str, "rule": str})
+                .groupby("row", sort=True)
+                .agg({"column": "; ".join, "rule": "; ".join, "value": "; ".join})
+                .reset_index()
+            )
+            grouped.insert(0, "table", table)
+            rejected_parts.append(grouped[REJECTED_COLUMNS])
+    rejected = (
+        pd.concat(rejected_parts, ignore_index=True) if rejected_parts else pd.DataFrame(columns=REJECTED_COLUMNS)
+    )
+    kept = {t: frame.drop(index=drop_rows[t]) for t, frame in parsed.items()}
+    flags = _flag_future_dates(kept, files, as_of)
+    valid = {t: frame.reset_index(drop=True) for t, frame in kept.items()}
+    return ValidationResult(valid, rejected, flags)
+
+
+def _flag_future_dates(parsed: dict[str, pd.DataFrame], files: dict[str, str], as_of) -> pd.DataFrame:
+    reference = _future_reference(parsed, as_of)
+    parts = []
+    if reference is None:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    rule = f"date after the end of the data's range ({reference:%Y-%m-%d})"
+    for table, frame in parsed.items():
+        for col in SCHEMAS[table].columns:
+            if col.kind != "date":
+                continue
+            late = frame[col.name] > reference
+            if late.any():
+                part = _failures(table, late, col.name, rule, frame[col.name])
+                parts.append(part)
+                warnings.warn(
+                    f"{files[table]}: column '{col.name}' has {int(late.sum())} date(s) after "
+                    f"{reference:%Y-%m-%d} (e.g. {part['value'].iloc[0]}); they are kept and listed "
+                    "in Dataset.flags",
+                    DataQualityWarning,
+                    stacklevel=4,
+                )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REJECTED_COLUMNS)
