@@ -40,6 +40,10 @@ EVENT_DATES = {
 }
 
 
+#: Dates that may legitimately lie in the future (a contract's scheduled end).
+SCHEDULED_DATES = {("subscriptions", "end_date")}
+
+
 @dataclass
 class ValidationResult:
     """Canonical valid tables plus the rejected and flagged cells."""
@@ -279,7 +283,8 @@ def _rule_failures(spec: Table, frame: pd.DataFrame, file: str) -> pd.DataFrame:
     is_unique = rules.str.contains("unique|duplicate", case=False)
     column = cases["column"].astype(object)
     column = column.where(~is_unique, key)
-    column = column.where(column.notna(), rules.map(WIDE_CHECK_COLUMN))
+    wide = rules.map(WIDE_CHECK_COLUMN)
+    column = wide.where(wide.notna(), column)
     rules = rules.where(~is_unique, f"unique key ({key})")
     rules = rules.replace({"not_nullable": "required (not empty)"})
     rows = cases["index"].astype(int).to_numpy()
@@ -438,7 +443,7 @@ def _flag_future_dates(parsed: dict[str, pd.DataFrame], files: dict[str, str], a
     rule = f"date after the end of the data's range ({reference:%Y-%m-%d})"
     for table, frame in parsed.items():
         for col in SCHEMAS[table].columns:
-            if col.kind != "date":
+            if col.kind != "date" or (table, col.name) in SCHEDULED_DATES:
                 continue
             late = frame[col.name] > reference
             if late.any():

@@ -1,0 +1,35 @@
+"""environment.yml cannot drift from pyproject.toml; the console script is declared."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_environment_installs_the_package_from_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = env["dependencies"]
+    python = next(d for d in deps if isinstance(d, str) and d.startswith("python="))
+    pip = next(d for d in deps if isinstance(d, str) and d.startswith("pip="))
+    assert re.fullmatch(r"python=3\.\d+", python) and re.fullmatch(r"pip=[\d.]+", pip)
+    minimum = tuple(int(x) for x in project["requires-python"].removeprefix(">=").split("."))
+    assert tuple(int(x) for x in python.split("=")[1].split(".")) >= minimum
+    pip_section = next(d["pip"] for d in deps if isinstance(d, dict))
+    # the package itself, with its test extra, is the only thing pip installs: its dependencies
+    # come from pyproject.toml and nothing else is pinned beside them
+    assert pip_section == ['-e ".[test]"'] or pip_section == ["-e .[test]"]
+    conda_names = {re.split(r"[=<>]", d)[0] for d in deps if isinstance(d, str)}
+    assert conda_names == {"python", "pip"}
+    assert set(project["optional-dependencies"]) >= {"test"}
+
+
+def test_console_script_and_python_floor():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["feedback-lib"] == "feedback_lib.cli:main"
+    assert project["requires-python"] == ">=3.11"
