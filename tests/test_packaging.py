@@ -33,3 +33,13 @@ def test_console_script_and_python_floor():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["feedback-lib"] == "feedback_lib.cli:main"
     assert project["requires-python"] == ">=3.11"
+
+
+def test_data_model_doc_lists_every_column():
+    from feedback_lib.schema import SCHEMAS
+
+    doc = (ROOT / "docs" / "data-model.md").read_text()
+    for table, spec in SCHEMAS.items():
+        assert f"### `{table}`" in doc
+        for column in spec.column_names:
+            assert f"| `{column}` |" in doc, (table, column)
