@@ -23,6 +23,9 @@ from .dataset import *  # noqa: F401,F403
 from .store import *  # noqa: F401,F403
 from .demo import *  # noqa: F401,F403
 from .nps import *  # noqa: F401,F403
+from .nps_periods import *  # noqa: F401,F403
+from .nps_plots import *  # noqa: F401,F403
+from .nps_callbacks import *  # noqa: F401,F403
 from .arr import *  # noqa: F401,F403
 from .retention import *  # noqa: F401,F403
 from .concentration import *  # noqa: F401,F403
