@@ -100,7 +100,7 @@ def _read_folder(folder: Path, encoding: str | None) -> RawSource:
 
 
 def _read_xlsx(path: Path) -> RawSource:
-    sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", keep_default_na=False)
     tables = {name: frame for name, frame in sheets.items() if name in TABLES}
     if not tables:
         raise SchemaError(
