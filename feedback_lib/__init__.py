@@ -33,6 +33,14 @@ from .survival import *  # noqa: F401,F403
 from .sbg import *  # noqa: F401,F403
 from .valuation import *  # noqa: F401,F403
 from .program import *  # noqa: F401,F403
+from .opportunities import *  # noqa: F401,F403
+from .survey import *  # noqa: F401,F403
+from .callbacks import *  # noqa: F401,F403
+from .text import *  # noqa: F401,F403
+from .verbatims import *  # noqa: F401,F403
+from .drivers import *  # noqa: F401,F403
+from .health import *  # noqa: F401,F403
+from .capacity import *  # noqa: F401,F403
 
 try:
     __version__ = version("feedback_lib")
