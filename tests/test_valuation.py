@@ -479,6 +479,7 @@ NEEDS_RETENTION = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @NEEDS_RETENTION
 def test_notebook_metrics_equal_the_library(tmp_path, monkeypatch):
     import os
