@@ -1,0 +1,320 @@
+"""How MRR is spread over accounts: ARPA, top-account share, the 80:20 check, Lorenz and Gini.
+
+Every function looks at the MRR of the month of ``as_of`` in the account-month revenue of
+:func:`feedback_lib.monthly_revenue`, over the paying accounts (MRR > 0) unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .arr import _UNITS, _as_of_timestamp, _month_number, _month_numbers, _require_columns, _units
+from .errors import FeedbackLibError, ParameterError
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "AccountsForShare",
+    "arpa",
+    "top_share",
+    "accounts_for_share",
+    "lorenz_curve",
+    "gini",
+    "plot_lorenz",
+]
+
+
+def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False) -> np.ndarray:
+    """MRR (micro-units, ascending) of the accounts paying in the month of ``as_of``; with
+    ``include_lapsed`` also a 0 for every account that has a row before that month but does not
+    pay in it."""
+    as_of_ts = _as_of_timestamp(as_of)
+    _require_columns(revenue, ("account_id", "month", "mrr"), "revenue")
+    month = _month_numbers(revenue["month"], "revenue: column 'month'")
+    rows = np.flatnonzero(month == _month_number(as_of_ts))
+    ids = revenue["account_id"].iloc[rows]
+    if ids.duplicated().any():
+        raise FeedbackLibError(
+            f"revenue: account {ids[ids.duplicated()].iloc[0]!r} has several rows for "
+            f"{as_of_ts:%Y-%m}; pass one row per account and month (as monthly_revenue returns)"
+        )
+    units = _units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
+    values = np.sort(units[units > 0])
+    if include_lapsed:
+        known = revenue["account_id"].iloc[np.flatnonzero(month <= _month_number(as_of_ts))].nunique()
+        values = np.r_[np.zeros(known - len(values), dtype=np.int64), values]
+    if len(values) == 0 or values[-1] == 0:
+        raise FeedbackLibError(
+            f"no account pays in {as_of_ts:%Y-%m} (the month of as_of); check as_of and that "
+            "revenue comes from monthly_revenue with the same or a later as_of"
+        )
+    return values
+
+
+def arpa(revenue: pd.DataFrame, *, as_of: str | date) -> float:
+    """Average revenue (MRR) per paying account in the month of ``as_of``.
+
+    Notes
+    -----
+    ARPA = total MRR / number of accounts with MRR > 0 (ChartMogul's ARPA; Baremetrics calls it
+    ARPU). Accounts, not users or seats.
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": ["a", "b", "c"],
+    ...     "month": pd.to_datetime(["2024-06-01"] * 3), "mrr": [100.0, 50.0, 0.0]})
+    >>> arpa(revenue, as_of="2024-06-30")  # (100 + 50) / 2
+    75.0
+    """
+    values = _mrr_in_month(revenue, as_of)
+    return float(values.sum() / _UNITS / len(values))
+
+
+def top_share(revenue: pd.DataFrame, *, as_of: str | date, top: float = 0.05) -> float:
+    """Share of the MRR in the month of ``as_of`` held by the top ``top`` fraction of paying accounts.
+
+    Parameters
+    ----------
+    revenue
+        ``account_id, month, mrr`` as :func:`feedback_lib.monthly_revenue` returns.
+    as_of
+        The month of ``as_of`` is measured.
+    top
+        Fraction of paying accounts, in (0, 1]; the number of accounts is rounded up
+        (``ceil(top * n)``, at least 1; a product within 1e-9 of a whole number counts as that
+        number, so 0.07 * 100 is 7 accounts, not 8).
+
+    Returns
+    -------
+    float
+        Between ``top`` (all equal) and 1.
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": list("abcdefghijklmnopqrst"),
+    ...     "month": pd.to_datetime(["2024-06-01"] * 20), "mrr": [100.0] + [10.0] * 19})
+    >>> round(top_share(revenue, as_of="2024-06-30"), 4)  # ceil(0.05 * 20) = 1 account: 100 / 290
+    0.3448
+    """
+    if not 0 < top <= 1:
+        raise ParameterError(f"top must be a fraction in (0, 1], got {top!r} (0.05 = top 5%)")
+    values = _mrr_in_month(revenue, as_of)
+    k = max(1, math.ceil(round(top * len(values), 9)))
+    return float(values[-k:].sum() / values.sum())
+
+
+@dataclass(frozen=True)
+class AccountsForShare:
+    """The fewest accounts that together hold ``target`` of the MRR (the 80:20 check).
+
+    Attributes
+    ----------
+    accounts
+        Number of largest accounts needed.
+    n
+        Paying accounts in the month.
+    account_share
+        ``accounts / n`` (0.2 for a textbook 80:20 base).
+    mrr_share
+        Share of MRR those accounts actually hold (>= ``target``).
+    target
+        The requested share.
+    total_mrr
+        MRR of all paying accounts in the month.
+    """
+
+    accounts: int
+    n: int
+    account_share: float
+    mrr_share: float
+    target: float
+    total_mrr: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row DataFrame of the fields."""
+        return pd.DataFrame([asdict(self)])
+
+
+def accounts_for_share(
+    revenue: pd.DataFrame, *, as_of: str | date, share: float = 0.8
+) -> AccountsForShare:
+    """How many of the largest accounts make ``share`` of the MRR in the month of ``as_of``.
+
+    Parameters
+    ----------
+    revenue
+        ``account_id, month, mrr`` as :func:`feedback_lib.monthly_revenue` returns.
+    as_of
+        The month of ``as_of`` is measured.
+    share
+        Target share of MRR in (0, 1]; default 0.8 (the Pareto 80:20 check).
+
+    Returns
+    -------
+    AccountsForShare
+
+    Notes
+    -----
+    Accounts are taken from the largest MRR down until their cumulated MRR reaches
+    ``share * total`` (within a relative 1e-12, so float noise in ``share`` cannot add an account).
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": list("abcde"),
+    ...     "month": pd.to_datetime(["2024-06-01"] * 5), "mrr": [500.0, 200.0, 150.0, 100.0, 50.0]})
+    >>> r = accounts_for_share(revenue, as_of="2024-06-30")  # 500 + 200 + 150 = 850 >= 800
+    >>> r.accounts, r.account_share, r.mrr_share
+    (3, 0.6, 0.85)
+    """
+    if not 0 < share <= 1:
+        raise ParameterError(f"share must be a fraction in (0, 1], got {share!r} (0.8 = 80% of MRR)")
+    values = _mrr_in_month(revenue, as_of)[::-1]
+    top = np.cumsum(values)
+    total = int(top[-1])
+    k = min(int(np.searchsorted(top, share * total * (1 - 1e-12))) + 1, len(values))
+    return AccountsForShare(
+        accounts=k,
+        n=len(values),
+        account_share=k / len(values),
+        mrr_share=float(top[k - 1] / total),
+        target=float(share),
+        total_mrr=total / _UNITS,
+    )
+
+
+def lorenz_curve(
+    revenue: pd.DataFrame, *, as_of: str | date, include_lapsed: bool = False
+) -> pd.DataFrame:
+    """Lorenz curve of the MRR over accounts in the month of ``as_of``.
+
+    Parameters
+    ----------
+    revenue
+        ``account_id, month, mrr`` as :func:`feedback_lib.monthly_revenue` returns.
+    as_of
+        The month of ``as_of`` is measured.
+    include_lapsed
+        ``False`` (default): paying accounts only. ``True``: also every account with revenue
+        rows before that month that does not pay in it, with MRR 0.
+
+    Returns
+    -------
+    DataFrame
+        ``accounts, account_share, mrr_share``: n + 1 rows from (0, 0) to (n, 1, 1), accounts
+        taken from the smallest MRR up; ``mrr_share`` is the share of MRR held by the
+        ``account_share`` smallest accounts.
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": list("ab"),
+    ...     "month": pd.to_datetime(["2024-06-01"] * 2), "mrr": [300.0, 100.0]})
+    >>> lorenz_curve(revenue, as_of="2024-06-30")
+       accounts  account_share  mrr_share
+    0         0            0.0       0.00
+    1         1            0.5       0.25
+    2         2            1.0       1.00
+    """
+    values = _mrr_in_month(revenue, as_of, include_lapsed=include_lapsed)
+    n = len(values)
+    cumulated = np.r_[0, np.cumsum(values)]
+    return pd.DataFrame(
+        {
+            "accounts": np.arange(n + 1, dtype=np.int64),
+            "account_share": np.arange(n + 1) / n,
+            "mrr_share": cumulated / cumulated[-1],
+        }
+    )
+
+
+def gini(revenue: pd.DataFrame, *, as_of: str | date, include_lapsed: bool = False) -> float:
+    """Gini coefficient of the MRR over accounts in the month of ``as_of``.
+
+    Parameters
+    ----------
+    revenue, as_of, include_lapsed
+        As in :func:`lorenz_curve`.
+
+    Returns
+    -------
+    float
+        0 when every account pays the same; (n - 1) / n when one of n accounts holds everything
+        (possible only with ``include_lapsed=True``).
+
+    Notes
+    -----
+    With MRR sorted ascending x_1 <= ... <= x_n: G = sum_i (2i - n - 1) x_i / (n sum_i x_i),
+    which equals 1 - 2 x (area under the Lorenz curve) for the step-wise curve (Gini 1912; e.g.
+    Damgaard & Weiner 2000, Ecology 81).
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": list("ab"),
+    ...     "month": pd.to_datetime(["2024-06-01"] * 2), "mrr": [300.0, 100.0]})
+    >>> gini(revenue, as_of="2024-06-30")  # (-1 * 100 + 1 * 300) / (2 * 400)
+    0.25
+    """
+    values = _mrr_in_month(revenue, as_of, include_lapsed=include_lapsed).astype(np.float64)
+    n = len(values)
+    weights = 2.0 * np.arange(1, n + 1) - n - 1
+    return float(weights @ values / (n * values.sum()))
+
+
+def plot_lorenz(lorenz: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Plot a Lorenz curve with the line of equality, the Gini and the top-20% share.
+
+    Parameters
+    ----------
+    lorenz
+        As :func:`lorenz_curve` returns.
+    ax
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"accounts": [0, 1, 2], "account_share": [0.0, 0.5, 1.0],
+    ...     "mrr_share": [0.0, 0.25, 1.0]})
+    >>> ax = plot_lorenz(curve)
+    >>> ax.get_title()
+    'Revenue concentration: Gini 0.25, top 20% of accounts hold 30% of MRR'
+    """
+    _require_columns(lorenz, ("account_share", "mrr_share"), "lorenz")
+    if len(lorenz) < 2:
+        raise FeedbackLibError("lorenz needs at least 2 rows (from lorenz_curve); nothing to plot")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 6))
+    x = lorenz["account_share"].to_numpy(dtype=float)
+    y = lorenz["mrr_share"].to_numpy(dtype=float)
+    coefficient = 1.0 - float(np.sum(np.diff(x) * (y[1:] + y[:-1])))
+    top20 = 1.0 - float(np.interp(0.8, x, y))
+    if len(x) > 4000:  # a million points draw slowly and look the same as 4,000
+        keep = np.unique(np.r_[np.linspace(0, len(x) - 1, 4000).astype(int), len(x) - 1])
+        x, y = x[keep], y[keep]
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="Equal MRR per account")
+    ax.plot(x, y, color="#1f4e79", linewidth=2, label="Lorenz curve")
+    ax.fill_between(x, y, x, color="#1f4e79", alpha=0.12)
+    ax.axvline(0.8, color="#c8453b", linewidth=0.8, linestyle=":")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel("Share of accounts (smallest first)")
+    ax.set_ylabel("Share of MRR")
+    ax.set_title(
+        f"Revenue concentration: Gini {coefficient:.2f}, top 20% of accounts hold {top20:.0%} of MRR"
+    )
+    ax.legend(loc="upper left", frameon=False)
+    return ax
