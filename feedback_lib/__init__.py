@@ -30,6 +30,11 @@ from .arr import *  # noqa: F401,F403
 from .retention import *  # noqa: F401,F403
 from .concentration import *  # noqa: F401,F403
 from .survival import *  # noqa: F401,F403
+from .churn_features import *  # noqa: F401,F403
+from .churn_model import *  # noqa: F401,F403
+from .churn_timevarying import *  # noqa: F401,F403
+from .churn_backtest import *  # noqa: F401,F403
+from .forecast import *  # noqa: F401,F403
 from .sbg import *  # noqa: F401,F403
 from .valuation import *  # noqa: F401,F403
 from .program import *  # noqa: F401,F403
@@ -41,6 +46,8 @@ from .verbatims import *  # noqa: F401,F403
 from .drivers import *  # noqa: F401,F403
 from .health import *  # noqa: F401,F403
 from .capacity import *  # noqa: F401,F403
+
+from .reporting import run_report  # noqa: E402
 
 try:
     __version__ = version("feedback_lib")

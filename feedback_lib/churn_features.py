@@ -1,0 +1,354 @@
+"""Churn covariates: an account snapshot at a date, and a monthly account panel for time-varying models.
+
+Both builders read only what was known at the time: records dated on or before ``as_of`` for the
+snapshot, and records dated before the first day of each month for the panel. They are vectorised
+with integer account codes and sorted ``code * K + month`` keys, so they scale to millions of
+accounts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import arr as _arr
+from .errors import FeedbackLibError
+from .survival import last_complete_month, month_index, month_start, parse_as_of, require_columns
+
+__all__ = ["account_covariates", "monthly_panel", "PANEL_COVARIATES"]
+
+#: The planted-mechanism covariates of :func:`monthly_panel`, in the order D, B, U.
+PANEL_COVARIATES: tuple[str, ...] = ("detractor", "ticket_burst", "low_usage")
+
+_K = 1 << 20  # key = account code * _K + month index (month indexes since 1970 are < _K)
+_NPS_CATEGORIES = ["promoter", "passive", "detractor", "none"]
+
+
+def account_covariates(
+    dataset,
+    *,
+    as_of,
+    mrr_band_edges: tuple[float, ...] = (250.0, 1000.0, 5000.0),
+) -> pd.DataFrame:
+    """Snapshot of churn covariates for every account paying at ``as_of``.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`feedback_lib.Dataset` (or any object with the six canonical tables as
+        attributes).
+    as_of
+        Snapshot date (inclusive): an account is included when its subscriptions active on that
+        day sum to MRR > 0; only records dated on or before it are used.
+    mrr_band_edges
+        Increasing MRR thresholds of the ``mrr_band`` labels.
+
+    Returns
+    -------
+    DataFrame
+        One row per paying account, sorted by ``account_id``:
+
+        - ``segment``, ``plan`` (plan of the account's largest active subscription), ``mrr``,
+          ``mrr_band``, ``tenure_months`` (months from the first paid month to the month of
+          ``as_of``, both included);
+        - ``nps_category`` (promoter 9-10, passive 7-8, detractor 0-6 of the latest response;
+          ``none`` without one), ``nps_latest``, ``nps_trend`` (latest minus previous score; NaN
+          with fewer than two responses), ``nps_responses``;
+        - ``tickets_90d`` (opened in the 90 days ending at ``as_of``), ``high_critical_90d``;
+        - ``seat_utilisation`` (sum of active users / sum of seats over the usage weeks whose
+          Monday falls in the last 28 days), ``usage_trend`` (that minus the same ratio over the
+          28 days before; NaN without usage);
+        - ``days_since_exec_conversation`` (NaN when never) and ``exec_conversation`` (bool).
+
+    Examples
+    --------
+    >>> from feedback_lib.dataset import Dataset
+    >>> ds = Dataset(
+    ...     accounts=pd.DataFrame({"account_id": ["a", "b"], "segment": ["SMB", "Enterprise"]}),
+    ...     subscriptions=pd.DataFrame({
+    ...         "subscription_id": ["s1", "s2"], "account_id": ["a", "b"], "plan": ["Pro", "Team"],
+    ...         "start_date": pd.to_datetime(["2024-01-10", "2024-03-01"]),
+    ...         "end_date": pd.to_datetime([None, "2024-05-01"]), "mrr": [100.0, 900.0]}),
+    ...     responses=pd.DataFrame({"response_id": ["r1", "r2"], "account_id": ["a", "a"],
+    ...         "responded_at": pd.to_datetime(["2024-02-01", "2024-05-20"]), "score": [9, 5]}))
+    >>> cov = account_covariates(ds, as_of="2024-06-30")
+    >>> cov[["account_id", "mrr", "tenure_months", "nps_category", "nps_trend"]]
+      account_id    mrr  tenure_months nps_category  nps_trend
+    0          a  100.0              6    detractor       -4.0
+    """
+    as_of = parse_as_of(as_of, where="account_covariates")
+    day = as_of.to_datetime64()
+    subs = dataset.subscriptions
+    require_columns(subs, ("account_id", "plan", "start_date", "end_date", "mrr"),
+                    where="account_covariates: subscriptions")
+    end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
+    active = (subs["start_date"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(end) | (end > day))
+    act = subs.loc[active & (subs["mrr"].to_numpy(dtype=float) > 0)]
+    act = act.sort_values(["account_id", "mrr"], ascending=[True, False], kind="stable")
+    per = act.groupby("account_id", sort=True).agg(mrr=("mrr", "sum"), plan=("plan", "first"))
+    ids = per.index
+    out = pd.DataFrame({"account_id": pd.array(ids, dtype="string")})
+    seg = dataset.accounts.set_index("account_id")["segment"] if len(dataset.accounts) else pd.Series(dtype="string")
+    out["segment"] = seg.reindex(ids).astype("string").fillna("(unknown)").to_numpy()
+    out["plan"] = per["plan"].astype("string").to_numpy()
+    out["mrr"] = per["mrr"].to_numpy(dtype=float)
+    out["mrr_band"] = _bands(out["mrr"], mrr_band_edges)
+
+    out["tenure_months"] = month_index(as_of) - _first_paid_month(subs, as_of).reindex(ids).to_numpy() + 1
+
+    _add_nps(out, dataset.responses, ids, day)
+    _add_tickets(out, dataset.tickets, ids, day)
+    _add_usage(out, dataset.usage, ids, day)
+    conv = dataset.conversations
+    conv = conv.loc[conv["held_on"].to_numpy(dtype="datetime64[ns]") <= day]
+    last = conv.groupby("account_id")["held_on"].max().reindex(ids)
+    out["days_since_exec_conversation"] = ((day - last.to_numpy(dtype="datetime64[ns]")) / np.timedelta64(1, "D"))
+    out["exec_conversation"] = last.notna().to_numpy()
+    return out
+
+
+def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
+    """Monthly account panel in counting-process form for a time-varying Cox model.
+
+    Parameters
+    ----------
+    dataset
+        A :class:`feedback_lib.Dataset`.
+    as_of
+        Last day observed; only complete months (up to the last month end on or before
+        ``as_of``) become rows.
+
+    Returns
+    -------
+    DataFrame
+        One row per account and month ``m`` at risk (the account paid at the end of ``m - 1``,
+        :func:`feedback_lib.monthly_revenue`'s month-end MRR), with columns
+
+        - ``account_id`` (categorical), ``life`` (1 = first paid spell, 2 = after the first
+          reactivation, ...), ``month`` (first day of ``m``);
+        - ``start``, ``stop``: months since the spell's first paid month, the row covering
+          ``(start, stop]``; ``event`` = 1 when ``m`` has no revenue (churn in ``m``);
+        - ``detractor`` (D: the latest NPS response dated before the first day of ``m`` has
+          score <= 6; none yet -> 0), ``ticket_burst`` (B: >= 3 tickets opened in months
+          ``m - 3 .. m - 1``), ``low_usage`` (U: sum of active users / sum of seats over the
+          usage weeks whose Monday falls in ``m - 1`` is below 0.4; no usage week -> 0);
+        - ``segment`` and one 0/1 column ``segment_<name>`` per segment;
+        - ``tickets_so_far``, ``detractor_responses`` (responses scoring <= 6 so far),
+          ``utilisation`` (the ratio behind U; NaN without usage), ``usage_drop`` (utilisation in
+          ``m - 2`` minus in ``m - 1``; 0 when either is missing), ``mrr`` (MRR at the end of
+          ``m - 1``).
+
+    Notes
+    -----
+    The counting-process (start, stop] layout of Andersen & Gill (1982), as read by lifelines'
+    ``CoxTimeVaryingFitter``; covariates are fixed within a month and use only records dated
+    before its first day, so no row looks ahead.
+
+    Examples
+    --------
+    >>> from feedback_lib.dataset import Dataset
+    >>> ds = Dataset(
+    ...     accounts=pd.DataFrame({"account_id": ["a"], "segment": ["SMB"]}),
+    ...     subscriptions=pd.DataFrame({"subscription_id": ["s1"], "account_id": ["a"],
+    ...         "plan": ["Pro"], "start_date": pd.to_datetime(["2024-01-10"]),
+    ...         "end_date": pd.to_datetime(["2024-04-15"]), "mrr": [100.0]}),
+    ...     responses=pd.DataFrame({"response_id": ["r1"], "account_id": ["a"],
+    ...         "responded_at": pd.to_datetime(["2024-02-20"]), "score": [3]}))
+    >>> monthly_panel(ds, as_of="2024-06-30")[["month", "start", "stop", "event", "detractor"]]
+           month  start  stop  event  detractor
+    0 2024-02-01      0     1      0          0
+    1 2024-03-01      1     2      0          1
+    2 2024-04-01      2     3      1          1
+    """
+    as_of = parse_as_of(as_of, where="monthly_panel")
+    last_full = last_complete_month(as_of)
+    revenue = _arr.monthly_revenue(dataset.subscriptions, as_of=as_of)
+    paid = revenue.loc[(revenue["mrr"].to_numpy(dtype=float) > 0) & (month_index(revenue["month"]) <= last_full)]
+    codes, ids = pd.factorize(paid["account_id"].to_numpy(), sort=True)
+    pm = month_index(paid["month"])
+    order = np.lexsort((pm, codes))
+    codes, pm, mrr = codes[order], pm[order], paid["mrr"].to_numpy(dtype=float)[order]
+    key = codes.astype(np.int64) * _K + pm
+    # spells: a new one starts where the previous paid month is not the month before
+    new_spell = np.r_[True, np.diff(key) != 1]
+    spell_start = pm[np.maximum.accumulate(np.where(new_spell, np.arange(len(pm)), 0))]
+    first_of_acc = np.r_[True, codes[1:] != codes[:-1]]
+    spell_no = np.cumsum(new_spell)
+    life = spell_no - spell_no[np.maximum.accumulate(np.where(first_of_acc, np.arange(len(pm)), 0))] + 1
+    # one row per paid month whose next month is observed: the next month is the month at risk
+    keep = pm + 1 <= last_full
+    nxt_paid = np.r_[key[1:] == key[:-1] + 1, False]
+    c, m = codes[keep], pm[keep] + 1
+    panel = pd.DataFrame(
+        {
+            "account_id": pd.Categorical.from_codes(c, categories=pd.Index(ids, dtype="string")),
+            "life": life[keep].astype(np.int16),
+            "month": month_start(m),
+            "start": (m - 1 - spell_start[keep]).astype(np.int32),
+            "stop": (m - spell_start[keep]).astype(np.int32),
+            "event": (~nxt_paid[keep]).astype(np.int8),
+        }
+    )
+    if len(panel) == 0:
+        raise FeedbackLibError(
+            f"monthly_panel: no account paid in a month followed by a complete month up to "
+            f"{as_of.date()}; pass a later as_of or check the subscriptions table."
+        )
+    code_of = pd.Index(ids)
+    _panel_nps(panel, dataset.responses, code_of, c, m)
+    _panel_tickets(panel, dataset.tickets, code_of, c, m)
+    _panel_usage(panel, dataset.usage, code_of, c, m)
+    seg = dataset.accounts.set_index("account_id")["segment"].reindex(code_of).astype("string")
+    seg = seg.fillna("(unknown)").to_numpy()
+    panel["segment"] = pd.Categorical(seg[c])
+    for name in sorted(pd.unique(seg)):
+        panel[f"segment_{_slug(name)}"] = (seg[c] == name).astype(np.int8)
+    panel["mrr"] = mrr[keep]
+    return panel
+
+
+# ---------------------------------------------------------------- snapshot pieces
+def _first_paid_month(subs: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
+
+    A subscription first counts in its start month when it is still active on that month's last
+    day (or on ``as_of`` when it starts in the month of ``as_of``); one that ends earlier in its
+    start month never counts at a month end. Same result as the minimum paid month of
+    ``monthly_revenue(subs, as_of=as_of)``, without building the account-month table.
+    """
+    start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
+    end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
+    sm = month_index(start)
+    checkpoint = np.where(sm == month_index(as_of), as_of.to_datetime64(), month_start(sm + 1) - np.timedelta64(1, "D"))
+    counts = (start <= as_of.to_datetime64()) & (subs["mrr"].to_numpy(dtype=float) > 0) & (
+        np.isnat(end) | (end > checkpoint)
+    )
+    return pd.Series(sm[counts], index=subs["account_id"].to_numpy()[counts]).groupby(level=0).min()
+
+
+def _bands(mrr: pd.Series, edges: tuple[float, ...]) -> pd.Categorical:
+    edges = tuple(float(e) for e in edges)
+    if list(edges) != sorted(set(edges)) or not edges or edges[0] <= 0:
+        raise FeedbackLibError(f"mrr_band_edges must be increasing positive numbers, got {edges!r}")
+    labels = [f"<{edges[0]:,.0f}"]
+    labels += [f"{a:,.0f}-{b:,.0f}" for a, b in zip(edges[:-1], edges[1:])]
+    labels += [f"{edges[-1]:,.0f}+"]
+    return pd.cut(mrr, bins=[0.0, *edges, np.inf], labels=labels, right=False)
+
+
+def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    return ids.get_indexer(frame["account_id"].to_numpy())
+
+
+def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, ids: pd.Index, day) -> None:
+    r = responses.loc[responses["responded_at"].to_numpy(dtype="datetime64[ns]") <= day]
+    code = _codes(r, ids)
+    r = r.assign(_code=code).loc[code >= 0].sort_values(["_code", "responded_at", "response_id"])
+    code = r["_code"].to_numpy()
+    score = r["score"].to_numpy(dtype=float)
+    count = np.bincount(code, minlength=len(ids))
+    last = np.r_[code[1:] != code[:-1], True] if len(code) else np.zeros(0, bool)
+    latest = np.full(len(ids), np.nan)
+    latest[code[last]] = score[last]
+    prev = np.full(len(ids), np.nan)
+    # the row before an account's last row is its previous response when the account has >= 2
+    idx_last = np.flatnonzero(last)
+    has_prev = count[code[idx_last]] >= 2
+    prev[code[idx_last[has_prev]]] = score[idx_last[has_prev] - 1]
+    out["nps_category"] = pd.Categorical(
+        np.select([latest >= 9, latest >= 7, latest >= 0], ["promoter", "passive", "detractor"], "none"),
+        categories=_NPS_CATEGORIES,
+    )
+    out["nps_latest"] = latest
+    out["nps_trend"] = latest - prev
+    out["nps_responses"] = count
+
+
+def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, ids: pd.Index, day) -> None:
+    opened = tickets["opened_at"].to_numpy(dtype="datetime64[ns]")
+    recent = (opened <= day) & (opened > day - np.timedelta64(90, "D"))
+    t = tickets.loc[recent]
+    code = _codes(t, ids)
+    ok = code >= 0
+    severe = t["severity"].isin(["high", "critical"]).to_numpy()
+    out["tickets_90d"] = np.bincount(code[ok], minlength=len(ids))
+    out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=len(ids)).astype(np.int64)
+
+
+def _add_usage(out: pd.DataFrame, usage: pd.DataFrame, ids: pd.Index, day) -> None:
+    week = usage["week"].to_numpy(dtype="datetime64[ns]")
+    age = (day - week) / np.timedelta64(1, "D")  # days since the Monday
+    u = usage.loc[(age >= 0) & (age < 56)]
+    code = _codes(u, ids)
+    recent = age[(age >= 0) & (age < 56)] < 28
+    ok = code >= 0
+    users = u["active_users"].to_numpy(dtype=float)
+    seats = u["seats"].to_numpy(dtype=float)
+    ratios = []
+    for part in (ok & recent, ok & ~recent):
+        s = np.bincount(code[part], weights=seats[part], minlength=len(ids))
+        a = np.bincount(code[part], weights=users[part], minlength=len(ids))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(np.where(s > 0, a / s, np.nan))
+    out["seat_utilisation"] = ratios[0]
+    out["usage_trend"] = ratios[0] - ratios[1]
+
+
+# ---------------------------------------------------------------- panel pieces
+def _sorted_keys(frame: pd.DataFrame, code_of: pd.Index, date_col: str, extra_sort: list[str]):
+    """Rows of ``frame`` for accounts in ``code_of``, sorted, with their ``code * K + month`` keys."""
+    code = _codes(frame, code_of)
+    f = frame.assign(_code=code).loc[code >= 0].sort_values(["_code", date_col, *extra_sort], kind="stable")
+    keys = f["_code"].to_numpy(np.int64) * _K + month_index(f[date_col])
+    return f, keys
+
+
+def _panel_nps(panel, responses, code_of, c, m) -> None:
+    r, keys = _sorted_keys(responses, code_of, "responded_at", ["response_id"])
+    det = (r["score"].to_numpy(dtype=float) <= 6).astype(np.int64)
+    q = c.astype(np.int64) * _K + (m - 1)
+    pos = np.searchsorted(keys, q, side="right") - 1  # latest response dated before month m
+    first = np.searchsorted(keys, c.astype(np.int64) * _K, side="left")  # account's first response
+    valid = pos >= first
+    panel["detractor"] = (valid & (det[np.maximum(pos, 0)] == 1) if len(det) else np.zeros(len(c), bool)).astype(np.int8)
+    cum = np.r_[0, np.cumsum(det)]
+    panel["detractor_responses"] = (cum[pos + 1] - cum[first]).astype(np.int32)
+
+
+def _panel_tickets(panel, tickets, code_of, c, m) -> None:
+    _, keys = _sorted_keys(tickets, code_of, "opened_at", [])
+    base = c.astype(np.int64) * _K
+    upto_prev = np.searchsorted(keys, base + m - 1, side="right")
+    upto_m4 = np.searchsorted(keys, base + m - 4, side="right")
+    first = np.searchsorted(keys, base, side="left")
+    panel["ticket_burst"] = ((upto_prev - upto_m4) >= 3).astype(np.int8)
+    panel["tickets_so_far"] = (upto_prev - first).astype(np.int32)
+
+
+def _panel_usage(panel, usage, code_of, c, m) -> None:
+    code = _codes(usage, code_of)
+    ok = code >= 0
+    keys = code[ok].astype(np.int64) * _K + month_index(usage["week"].to_numpy()[ok])
+    ukeys, inv = np.unique(keys, return_inverse=True)
+    users = np.bincount(inv, weights=usage["active_users"].to_numpy(dtype=float)[ok], minlength=len(ukeys))
+    seats = np.bincount(inv, weights=usage["seats"].to_numpy(dtype=float)[ok], minlength=len(ukeys))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(seats > 0, users / seats, np.nan)
+
+    def lookup(q: np.ndarray) -> np.ndarray:
+        pos = np.clip(np.searchsorted(ukeys, q), 0, max(len(ukeys) - 1, 0))
+        hit = (ukeys[pos] == q) if len(ukeys) else np.zeros(len(q), bool)
+        return np.where(hit, ratio[pos] if len(ukeys) else np.nan, np.nan)
+
+    base = c.astype(np.int64) * _K
+    last = lookup(base + m - 1)
+    before = lookup(base + m - 2)
+    panel["low_usage"] = (last < 0.4).astype(np.int8)  # NaN compares False: no usage -> 0
+    panel["utilisation"] = last
+    panel["usage_drop"] = np.nan_to_num(before - last, nan=0.0)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_") or "blank"

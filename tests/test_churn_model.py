@@ -1,0 +1,149 @@
+"""Tests of the landmark Cox churn model and at-risk scoring (feedback_lib.churn_model)."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+import feedback_lib as fl
+from feedback_lib.churn_features import account_covariates
+from feedback_lib.churn_model import ChurnModel, at_risk_accounts
+from feedback_lib.dataset import Dataset
+
+matplotlib.use("Agg")
+
+AS_OF = "2026-09-30"  # the demo's last day
+
+
+@pytest.fixture(scope="module")
+def demo() -> fl.Dataset:
+    # the demo's defaults (seed 42, 2,000 accounts, 2023-10-01 .. 2026-09-30), not a tuned seed
+    return fl.generate_demo(seed=42, n_accounts=2000)
+
+
+# ----------------------------------------------------------------------------- landmark model, planted
+def _hr(summary: pd.DataFrame, name: str) -> tuple[float, float, float]:
+    row = summary.set_index("covariate").loc[name]
+    return row["hazard_ratio"], row["ci_low"], row["ci_high"]
+
+
+def _planted_company(n: int = 6000, seed: int = 11) -> Dataset:
+    """Accounts paying since 2024-01; landmark 2024-12-31. Churn month k = 1, 2, ... after it is geometric
+    with monthly probability 0.02, times 2.5 for detractors (latest NPS <= 6) and times 4 in months 1-3
+    only for accounts with 3 tickets in December (an effect that fades: not proportional)."""
+    rng = np.random.default_rng(seed)
+    ids = np.char.add("A", np.arange(n).astype(str))
+    detractor = rng.random(n) < 0.5
+    burst = rng.random(n) < 0.3
+    months = np.arange(1, 13)
+    h = 0.02 * np.where(detractor, 2.5, 1.0)[:, None] * np.where(burst[:, None] & (months <= 3), 4.0, 1.0)
+    churn_now = rng.random((n, 12)) < h
+    k = np.where(churn_now.any(axis=1), churn_now.argmax(axis=1) + 1, 0)  # 0 = never within 12 months
+    end = pd.to_datetime(np.where(k > 0, (np.datetime64("2024-12", "M") + k).astype("datetime64[D]") + 14, np.datetime64("NaT")))
+    subs = pd.DataFrame({"subscription_id": np.char.add("S", ids), "account_id": ids, "plan": "Pro",
+                         "start_date": pd.Timestamp("2024-01-01"), "end_date": end, "mrr": 100.0})
+    resp = pd.DataFrame({"response_id": np.char.add("R", ids), "account_id": ids,
+                         "responded_at": pd.Timestamp("2024-11-15"), "score": np.where(detractor, 3, 9)})
+    t_acc = np.repeat(ids[burst], 3)
+    tickets = pd.DataFrame({"ticket_id": np.char.add("T", np.arange(len(t_acc)).astype(str)), "account_id": t_acc,
+                            "opened_at": pd.Timestamp("2024-12-20"), "closed_at": pd.NaT, "severity": "low"})
+    accounts = pd.DataFrame({"account_id": ids, "segment": "SMB", "signup_date": pd.Timestamp("2024-01-01")})
+    return Dataset(accounts=accounts, subscriptions=subs, responses=resp, tickets=tickets)
+
+
+@pytest.fixture(scope="module")
+def planted() -> ChurnModel:
+    return ChurnModel(covariates=["nps_detractor", "tickets_90d"]).fit(_planted_company(), as_of="2025-12-31")
+
+
+def test_landmark_model_recovers_a_planted_hazard_ratio(planted):
+    assert planted.landmark_ == pd.Timestamp("2024-12-31") and planted.n_ == 6000
+    hr, lo, hi = _hr(planted.summary, "nps_detractor")
+    # planted: monthly churn probability 0.05 vs 0.02 (continuous-time hazard ratio 2.54)
+    assert lo <= 2.5 <= hi, f"detractor HR {hr:.2f} ({lo:.2f}-{hi:.2f})"
+
+
+def test_landmark_model_ph_check_flags_the_fading_effect_in_words(planted):
+    # 2,339 events: the diagnostic runs on a seeded subsample of about 2,000
+    assert planted.events_ == 2339 and planted.ph_sample_fraction_ == pytest.approx(2000 / 2339)
+    ph = planted.proportional_hazards_.set_index("covariate")
+    assert ph.loc["tickets_90d", "p_value"] < 0.001
+    assert ph.loc["tickets_90d", "verdict"].startswith("hazard ratio of tickets_90d changes over time (p=")
+    assert ph.loc["tickets_90d", "verdict"].endswith("read it as an average over the follow-up")
+    p = ph.loc["nps_detractor", "p_value"]
+    assert p > 0.05, f"constant planted effect flagged as non-proportional (p={p:.3g})"
+    assert ph.loc["nps_detractor", "verdict"] == f"no evidence against proportional hazards for nps_detractor (p={p:.2g})"
+    assert planted.summary["ph_verdict"].tolist() == ph["verdict"].tolist()
+
+
+def test_landmark_model_probabilities_match_the_planted_rates():
+    company = _planted_company()
+    model = ChurnModel(covariates=["nps_detractor"]).fit(company, as_of="2025-12-31")
+    # score at the landmark itself: the 12-month probability is 1 - (1 - h)^12, ticket effect aside
+    cov = account_covariates(company, as_of="2024-12-31")
+    p = model.predict_churn_probability(cov, horizon_months=12)
+    det = (cov["nps_category"] == "detractor").to_numpy()
+    burst = (cov["tickets_90d"] >= 3).to_numpy()
+    # expected by hand from the mechanism: mean over accounts of 1 - prod_k (1 - h_k)
+    def expected(d):
+        h = 0.02 * (2.5 if d else 1.0)
+        return np.mean(np.where(burst[det == d], 1 - (1 - 4 * h) ** 3 * (1 - h) ** 9, 1 - (1 - h) ** 12))
+    for d in (True, False):
+        got = p.to_numpy()[det == d].mean()
+        assert got == pytest.approx(expected(d), abs=0.02), (d, got, expected(d))
+
+
+# ----------------------------------------------------------------------------- at-risk scoring on the demo
+def test_at_risk_ranking(demo):
+    model = ChurnModel().fit(demo, as_of="2026-06-30")
+    risk = model.predict_at_risk(demo, as_of="2026-06-30", horizon_months=3)
+    assert risk["rank"].tolist() == list(range(1, len(risk) + 1))
+    assert risk["mrr_at_risk"].is_monotonic_decreasing
+    np.testing.assert_allclose(risk["mrr_at_risk"], risk["churn_probability"] * risk["mrr"])
+    assert risk["churn_probability"].between(0, 1).all()
+    assert set(risk["main_driver"]) <= set(model.training_.columns) | {"none"}
+    # the same through the convenience function
+    pd.testing.assert_frame_equal(risk, at_risk_accounts(demo, as_of="2026-06-30", horizon_months=3))
+    # longer horizons give higher probabilities
+    cov = account_covariates(demo, as_of="2026-06-30")
+    p3 = model.predict_churn_probability(cov, horizon_months=3)
+    p6 = model.predict_churn_probability(cov, horizon_months=6)
+    assert (p6 >= p3).all() and (p6 > p3).any()
+
+
+def test_churn_model_summary_and_plot(demo):
+    import matplotlib.pyplot as plt
+
+    model = ChurnModel().fit(demo, as_of="2026-06-30")
+    s = model.summary
+    assert list(s.columns) == ["covariate", "hazard_ratio", "ci_low", "ci_high", "p_value", "coef", "se",
+                               "ph_p_value", "ph_verdict", "n", "events"]
+    assert (s["ci_low"] <= s["hazard_ratio"]).all() and (s["hazard_ratio"] <= s["ci_high"]).all()
+    assert s["n"].iloc[0] == model.n_ and s["events"].iloc[0] == model.events_ == model.training_["event"].sum()
+    fig, ax = plt.subplots()
+    assert model.plot_forest(ax=ax) is ax
+    assert len(ax.get_yticklabels()) == len(s)
+    plt.close(fig)
+
+
+def test_churn_model_errors(demo):
+    with pytest.raises(fl.FeedbackLibError, match="not fitted"):
+        ChurnModel().summary
+    with pytest.raises(fl.ParameterError, match="unknown covariate"):
+        ChurnModel(covariates=["shoe_size"]).fit(demo, as_of=AS_OF)
+    with pytest.raises(fl.FeedbackLibError, match="no account was paying"):
+        ChurnModel(window_months=40).fit(demo, as_of=AS_OF)
+    model = ChurnModel(window_months=6).fit(demo, as_of=AS_OF)
+    with pytest.raises(fl.ParameterError, match="horizon_months"):
+        model.predict_at_risk(demo, as_of=AS_OF, horizon_months=7)
+
+
+def test_churn_model_sampling_is_stratified_and_seeded(demo):
+    a = ChurnModel(max_rows=500, seed=3).fit(demo, as_of="2026-06-30")
+    full = ChurnModel().fit(demo, as_of="2026-06-30")
+    assert a.sample_fraction_ == pytest.approx(500 / full.n_) and abs(a.n_ - 500) <= 3
+    share = a.snapshot_["segment"].value_counts(normalize=True)
+    share_full = full.snapshot_["segment"].value_counts(normalize=True)
+    assert (share - share_full).abs().max() < 0.01

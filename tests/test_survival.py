@@ -1,0 +1,189 @@
+"""Tests of account lifetimes and Kaplan-Meier survival (feedback_lib.survival)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
+from feedback_lib.survival import account_lifetimes, kaplan_meier, plot_km
+
+matplotlib.use("Agg")
+
+# Freireich et al. (1963) remission times in weeks, as tabulated in Kleinbaum & Klein,
+# Survival Analysis: A Self-Learning Text (3rd ed., 2012), chapter 1-2. 0 = censored.
+SIX_MP_TIMES = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+SIX_MP_EVENTS = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+PLACEBO_TIMES = [1, 1, 2, 2, 3, 4, 4, 5, 5, 8, 8, 8, 8, 11, 11, 12, 12, 15, 17, 22, 23]
+
+
+def _revenue(rows: dict[str, list[tuple[str, float]]]) -> pd.DataFrame:
+    out = [(acc, pd.Timestamp(m), mrr) for acc, months in rows.items() for m, mrr in months]
+    return pd.DataFrame(out, columns=["account_id", "month", "mrr"])
+
+
+# ----------------------------------------------------------------------------- lifetimes
+def test_lifetimes_hand_cases():
+    rev = _revenue({
+        # paid Jan-Feb, gap in Mar (0), reactivated Apr-Jun: first lifetime is 2 months, churned in March
+        "gap": [("2024-01-01", 10), ("2024-02-01", 10), ("2024-03-01", 0), ("2024-04-01", 10),
+                ("2024-05-01", 10), ("2024-06-01", 10)],
+        # paid Mar-Jun and still paying in June: censored, 4 paid months
+        "open": [("2024-03-01", 5), ("2024-04-01", 5), ("2024-05-01", 5), ("2024-06-01", 5)],
+        # last paid month April, nothing after: churned in May after 3 months
+        "gone": [("2024-02-01", 7), ("2024-03-01", 7), ("2024-04-01", 9)],
+        # paid only in the as_of month: censored with 1 month
+        "new": [("2024-06-01", 1)],
+    })
+    lt = account_lifetimes(rev.sample(frac=1, random_state=3), as_of="2024-06-15").set_index("account_id")
+    assert lt.loc["gap", ["duration_months", "churned"]].tolist() == [2, True]
+    assert lt.loc["gap", "churn_month"] == pd.Timestamp("2024-03-01")
+    assert lt.loc["open", ["duration_months", "churned"]].tolist() == [4, False]
+    assert pd.isna(lt.loc["open", "churn_month"])
+    assert lt.loc["gone", ["duration_months", "churned"]].tolist() == [3, True]
+    assert lt.loc["gone", "churn_month"] == pd.Timestamp("2024-05-01")
+    assert lt.loc["new", ["duration_months", "churned"]].tolist() == [1, False]
+    assert lt.loc["gone", "start_month"] == pd.Timestamp("2024-02-01")
+    assert list(lt.reset_index().columns[:4]) == ["account_id", "start_month", "duration_months", "churned"]
+
+
+def test_lifetimes_ignore_months_after_as_of():
+    rev = _revenue({"a": [("2024-01-01", 10), ("2024-02-01", 10), ("2024-03-01", 10)],
+                    "b": [("2024-03-01", 10)]})
+    lt = account_lifetimes(rev, as_of="2024-02-29")
+    # as of February, "a" has paid 2 months and is still paying; "b" has not started
+    assert lt["account_id"].tolist() == ["a"]
+    assert lt[["duration_months", "churned"]].values.tolist() == [[2, False]]
+
+
+def test_lifetimes_empty_and_missing_columns():
+    empty = pd.DataFrame({"account_id": [], "month": pd.to_datetime([]), "mrr": []})
+    assert len(account_lifetimes(empty, as_of="2024-01-31")) == 0
+    with pytest.raises(FeedbackLibError, match="mrr"):
+        account_lifetimes(empty.drop(columns="mrr"), as_of="2024-01-31")
+    with pytest.raises(ParameterError, match="as_of"):
+        account_lifetimes(empty, as_of="not a date")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=12), min_size=1, max_size=6))
+def test_lifetimes_match_a_loop_over_months(paid_patterns):
+    """Vectorised result == a plain loop over each account's months (the contract's wording)."""
+    rows, expected = [], {}
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    for i, pattern in enumerate(paid_patterns):
+        if not pattern[0]:
+            pattern = [True, *pattern[1:]]  # revenue tables start at the first paid month
+        acc = f"a{i}"
+        last = max(j for j, p in enumerate(pattern) if p)
+        rows += [(acc, months[j], 10.0 if pattern[j] else 0.0) for j in range(last + 1)]
+        run = next((j for j, p in enumerate(pattern[: last + 1]) if not p), last + 1)
+        churned = run <= last or last < 11
+        expected[acc] = (run, churned)
+    rev = pd.DataFrame(rows, columns=["account_id", "month", "mrr"])
+    lt = account_lifetimes(rev, as_of="2024-12-31")
+    got = {r.account_id: (r.duration_months, r.churned) for r in lt.itertuples()}
+    assert got == expected
+
+
+# ----------------------------------------------------------------------------- Kaplan-Meier
+@pytest.fixture(scope="module")
+def leukemia() -> pd.DataFrame:
+    return pd.DataFrame({
+        "duration_months": SIX_MP_TIMES + PLACEBO_TIMES,
+        "churned": SIX_MP_EVENTS + [1] * 21,
+        "group": ["6-MP"] * 21 + ["placebo"] * 21,
+    })
+
+
+def test_km_matches_kleinbaum_and_klein_6mp_table(leukemia):
+    km = kaplan_meier(leukemia[leukemia.group == "6-MP"])
+    curve = km.curves.set_index("time")
+    # Kleinbaum & Klein (2012), KM table for the 6-MP group
+    for t, s in {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538, 23: 0.448}.items():
+        assert curve.loc[t, "survival"] == pytest.approx(s, abs=5e-4), t
+    assert curve.loc[6, ["at_risk", "events", "censored"]].tolist() == [21, 3, 1]
+    row = km.summary.iloc[0]
+    assert (row["n"], row["events"], row["median"]) == (21, 9, 23.0)
+    # log(-log) Greenwood band at t = 6, as R survfit(conf.type = "log-log") prints: 0.620 - 0.952
+    assert curve.loc[6, "ci_low"] == pytest.approx(0.620, abs=1e-3)
+    assert curve.loc[6, "ci_high"] == pytest.approx(0.952, abs=1e-3)
+    # median interval (Brookmeyer-Crowley on the same band): lower 13, upper not reached
+    assert row["median_ci_low"] == 13.0 and math.isinf(row["median_ci_high"])
+
+
+def test_km_restricted_mean_by_hand(leukemia):
+    km = kaplan_meier(leukemia[leukemia.group == "6-MP"], horizon=23)
+    # area under the step curve up to 23 weeks, from the table above
+    s = [1, 18 / 21, 18 / 21 * 16 / 17]
+    s += [s[-1] * 14 / 15, s[-1] * 14 / 15 * 11 / 12]
+    s += [s[-1] * 10 / 11, s[-1] * 10 / 11 * 6 / 7]
+    area = 6 * s[0] + 1 * s[1] + 3 * s[2] + 3 * s[3] + 3 * s[4] + 6 * s[5] + 1 * s[6]
+    assert km.summary["rmst"].iloc[0] == pytest.approx(area, rel=1e-12)
+    assert area == pytest.approx(17.909, abs=1e-3)
+
+
+def test_km_rmst_standard_error_equals_sample_se_without_censoring():
+    # no censoring: KM is the empirical distribution and the RMST variance is sum((x - mean)^2) / n^2
+    lt = pd.DataFrame({"duration_months": [1, 2, 3], "churned": [1, 1, 1]})
+    with pytest.warns(SmallSampleWarning):
+        row = kaplan_meier(lt, horizon=3).summary.iloc[0]
+    assert row["rmst"] == pytest.approx(2.0)
+    assert row["rmst_se"] == pytest.approx(math.sqrt(2 / 9))
+
+
+def test_logrank_matches_kleinbaum_and_klein(leukemia):
+    km = kaplan_meier(leukemia, by="group")
+    lr = km.logrank.iloc[0]
+    # Kleinbaum & Klein (2012), chapter 2: log-rank chi-square 16.793 on 1 df, p < 0.0001
+    assert lr["test_statistic"] == pytest.approx(16.793, abs=1e-3)
+    assert lr["df"] == 1 and lr["p_value"] < 1e-4
+    assert km.summary.set_index("group").loc["placebo", "median"] == 8.0
+    assert len(km.logrank) == 1  # two groups: no pairwise rows
+
+
+def test_km_three_groups_adds_pairwise_tests_and_one_group_has_none(leukemia):
+    three = leukemia.assign(group=np.where(leukemia.index % 3 == 0, "x", leukemia["group"]))
+    km = kaplan_meier(three, by="group")
+    assert km.logrank["comparison"].tolist()[0] == "all groups"
+    assert len(km.logrank) == 4 and (km.logrank["df"].iloc[1:] == 1).all()
+    single = kaplan_meier(leukemia, by=None)
+    assert single.logrank.empty and list(single.logrank.columns) == ["comparison", "test_statistic", "df", "p_value"]
+
+
+def test_km_group_without_events_and_missing_group():
+    lt = pd.DataFrame({
+        "duration_months": [3, 4, 5, 6, 7, 8, 9, 10, 11, 12] * 2,
+        "churned": [0] * 10 + [1] * 10,
+        "segment": ["Ent"] * 10 + [None] * 10,
+    })
+    km = kaplan_meier(lt, by="segment")
+    ent = km.summary.set_index("group").loc["Ent"]
+    assert ent["events"] == 0 and math.isinf(ent["median"])
+    assert (km.curves.query("group == 'Ent'")["survival"] == 1).all()
+    assert "(missing)" in set(km.summary["group"])
+
+
+def test_km_errors():
+    with pytest.raises(FeedbackLibError, match="empty"):
+        kaplan_meier(pd.DataFrame({"duration_months": [], "churned": []}))
+    with pytest.raises(FeedbackLibError, match="segment"):
+        kaplan_meier(pd.DataFrame({"duration_months": [1], "churned": [1]}), by="segment")
+    with pytest.raises(FeedbackLibError, match=">= 0"):
+        kaplan_meier(pd.DataFrame({"duration_months": [1, -2], "churned": [1, 1]}))
+
+
+def test_plot_km_draws_one_line_per_group_on_given_axes(leukemia):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    out = plot_km(kaplan_meier(leukemia, by="group"), ax=ax)
+    assert out is ax
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["6-MP (n=21)", "placebo (n=21)"]
+    plt.close(fig)
