@@ -47,7 +47,16 @@ from .drivers import *  # noqa: F401,F403
 from .health import *  # noqa: F401,F403
 from .capacity import *  # noqa: F401,F403
 
-from .reporting import run_report  # noqa: E402
+
+
+def __getattr__(name: str):
+    # the report runner pulls in papermill and nbformat: import it only when asked for
+    if name == "run_report":
+        from .reporting import run_report
+
+        return run_report
+    raise AttributeError(f"module 'feedback_lib' has no attribute {name!r}")
+
 
 try:
     __version__ = version("feedback_lib")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from .errors import ParameterError, SchemaError
 
@@ -222,6 +221,7 @@ def fit_valuation_multiple(
     >>> fit.n, fit.coefficients["term"].tolist()
     (40, ['const', 'nrr', 'growth'])
     """
+    import statsmodels.api as sm
     if not 0 < confidence < 1:
         raise ParameterError(f"fit_valuation_multiple: confidence must be in (0, 1), got {confidence!r}")
     cols = [retention_col, growth_col, multiple_col]

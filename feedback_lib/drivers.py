@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from ._program_common import require_columns
 from .errors import FeedbackLibError, SmallSampleWarning
@@ -190,6 +189,7 @@ def key_drivers(
     >>> row["term"], round(float(row["coef"]), 1), bool(row["ci_low"] < -3 < row["ci_high"])
     ('performance', -2.8, True)
     """
+    import statsmodels.api as sm
     require_columns(responses, ["response_id", "account_id", "score", "comment"], table="responses", func="key_drivers")
     require_columns(tagged, ["response_id", "theme"], table="tagged", func="key_drivers")
     rows = responses.loc[responses["score"].notna()]

@@ -9,15 +9,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.colors import TwoSlopeNorm
-from matplotlib.ticker import PercentFormatter
 
 from .errors import FeedbackLibError, ParameterError
 from .valuation_claims import ClaimCheck, _base_value
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "RetentionValue",
@@ -314,6 +315,8 @@ def plot_claim_heatmap(
     'Discount rate (per year)'
     """
     import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.ticker import PercentFormatter
 
     sub = grid[grid["model"] == model]
     if sub.empty:

@@ -14,7 +14,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import numpy as np
 import pandas as pd
 
@@ -143,6 +142,7 @@ def read_metrics(path: str | Path) -> dict:
 
 def _report_notebook(nb, footer: str | None):
     """A copy of an executed notebook as a reader should see it."""
+    import nbformat
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # deep copy as NotebookNode
     kept = []
     for cell in nb.cells:
@@ -202,6 +202,7 @@ def export_html(
     right under the title cell. Text outputs are escaped by nbconvert; HTML outputs are
     trusted, which is why notebooks show data through :func:`safe_table`.
     """
+    import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 

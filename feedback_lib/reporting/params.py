@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
 
 from ..errors import ParameterError, ReportError
@@ -220,6 +219,7 @@ def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[str, N
     Each line is ``name: type = literal  # comment`` (an unannotated ``name = literal`` takes the
     type of its literal). The literal is read with :func:`ast.literal_eval`; nothing is executed.
     """
+    import nbformat
     label = Path(notebook).name if isinstance(notebook, (str, Path)) else "notebook"
     nb = (nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path))
           else notebook)

@@ -31,7 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 
 from ..errors import ParameterError, ReportError
 from .deck import DECK_FILE, read_deck, write_pdf, write_pptx
@@ -155,6 +154,7 @@ def run_report(
         Any later failure; the message names the step, e.g. ``"executing notebook
         weekly_feedback_loop.ipynb: cell 7 raised SchemaError: ..."``. Nothing is published.
     """
+    import nbformat
     started = _dt.datetime.now(_dt.timezone.utc)
     timer = _Timer()
     with timer.step("validating parameters"):
@@ -293,6 +293,7 @@ def _source_cell_number(nb_path: Path, executed_index: int) -> int:
     papermill inserts the injected-parameters cell after the ``parameters`` cell, so cells
     after it move down by one in the executed notebook.
     """
+    import nbformat
     nb = nbformat.read(str(nb_path), as_version=4)
     tagged = [i for i, c in enumerate(nb.cells)
               if "parameters" in c.get("metadata", {}).get("tags", [])]
