@@ -25,39 +25,8 @@ __all__ = [
     "arr_growth_rate",
     "plot_claim_heatmap",
     "retention_value_implications",
-    "segment_subscriptions",
     "valuation_headline",
 ]
-
-
-def segment_subscriptions(dataset, *, segment: str = "") -> pd.DataFrame:
-    """Subscriptions of the accounts in one segment (``""`` = all accounts).
-
-    Parameters
-    ----------
-    dataset
-        A :class:`feedback_lib.Dataset` (uses ``accounts.account_id, accounts.segment`` and
-        ``subscriptions.account_id``).
-    segment
-        Exact value of ``accounts.segment``; empty keeps every subscription.
-
-    Examples
-    --------
-    >>> from feedback_lib import Dataset
-    >>> ds = Dataset(accounts=pd.DataFrame({"account_id": ["a", "b"], "segment": ["SMB", "Ent"]}),
-    ...              subscriptions=pd.DataFrame({"account_id": ["a", "b", "b"], "mrr": [1.0, 2.0, 3.0]}))
-    >>> segment_subscriptions(ds, segment="Ent")["mrr"].tolist()
-    [2.0, 3.0]
-    """
-    subs = dataset.subscriptions
-    if not segment:
-        return subs.copy()
-    segments = dataset.accounts["segment"]
-    if segment not in set(segments):
-        known = ", ".join(sorted(map(str, segments.dropna().unique()))) or "none"
-        raise ParameterError(f"segment {segment!r} is not in accounts.segment (known: {known}); use '' for all")
-    ids = dataset.accounts.loc[segments == segment, "account_id"]
-    return subs[subs["account_id"].isin(ids)].reset_index(drop=True)
 
 
 def arr_growth_rate(revenue: pd.DataFrame, *, as_of, window_months: int = 12) -> float:

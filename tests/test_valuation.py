@@ -361,17 +361,6 @@ def test_arr_growth_rate():
         fl.arr_growth_rate(revenue, as_of="2026-03-31", window_months=6)
 
 
-def test_segment_subscriptions():
-    ds = fl.Dataset(
-        accounts=pd.DataFrame({"account_id": ["a", "b"], "segment": ["SMB", "Enterprise"]}),
-        subscriptions=pd.DataFrame({"account_id": ["a", "b", "b"], "mrr": [1.0, 2.0, 3.0]}),
-    )
-    assert fl.segment_subscriptions(ds, segment="")["mrr"].tolist() == [1.0, 2.0, 3.0]
-    assert fl.segment_subscriptions(ds, segment="SMB")["mrr"].tolist() == [1.0]
-    with pytest.raises(fl.FeedbackLibError, match="known: Enterprise, SMB"):
-        fl.segment_subscriptions(ds, segment="Mid")
-
-
 def test_valuation_headline_is_json_ready(claim_5_vs_15):
     headline = fl.valuation_headline(claim_5_vs_15, grr=0.9, nrr=1.2, arr_growth=0.3)
     json.dumps(headline, allow_nan=False)  # raises on inf/NaN
@@ -473,14 +462,7 @@ def test_notebook_structure():
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)  # saved without outputs
 
 
-NEEDS_RETENTION = pytest.mark.skipif(
-    not all(hasattr(fl, n) for n in ("monthly_revenue", "gross_revenue_retention", "net_revenue_retention")),
-    reason="needs fl.monthly_revenue, fl.gross_revenue_retention and fl.net_revenue_retention",
-)
-
-
 @pytest.mark.slow
-@NEEDS_RETENTION
 def test_notebook_metrics_equal_the_library(tmp_path, monkeypatch):
     import os
     import sys
@@ -498,7 +480,9 @@ def test_notebook_metrics_equal_the_library(tmp_path, monkeypatch):
     )
     as_of = "2026-09-30"
     data = fl.generate_demo(seed=42)
-    revenue = fl.monthly_revenue(fl.segment_subscriptions(data, segment="Mid-Market"), as_of=as_of)
+    mid_market = data.accounts.loc[data.accounts["segment"] == "Mid-Market", "account_id"]
+    subscriptions = data.subscriptions[data.subscriptions["account_id"].isin(mid_market)]
+    revenue = fl.monthly_revenue(subscriptions, as_of=as_of)
     check = fl.check_valuation_claim(
         churn_low=0.05, churn_high=0.20, claimed_uplift=2.0, discount_rates=[0.05, 0.10, 0.15],
         growths=[0.0, 0.05], horizons=[4],
