@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 AS_OF ?= 2026-09-30
+WEEK_AS_OF ?= 2026-09-27
 DEMO := data/demo
 STORE := data/feedback.duckdb
 REPORTS := reports
@@ -33,7 +33,7 @@ ingest: $(DEMO)/accounts.csv
 	$(BIN)/feedback-lib ingest $(DEMO) --db $(STORE)
 
 report: ingest
-	$(BIN)/feedback-lib report weekly --as-of $(AS_OF) --source $(STORE) --out $(REPORTS)
+	$(BIN)/feedback-lib report weekly --as-of $(WEEK_AS_OF) --source $(STORE) --out $(REPORTS)
 	$(BIN)/feedback-lib report quarterly --as-of $(AS_OF) --source $(STORE) --out $(REPORTS)
 	$(BIN)/feedback-lib report valuation --as-of $(AS_OF) --source $(STORE) --out $(REPORTS)
 	@echo "reports written under $(REPORTS)/"

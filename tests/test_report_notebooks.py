@@ -60,7 +60,10 @@ def weekly(source, out) -> Path:
 
 @pytest.fixture(scope="module")
 def quarterly(source, out) -> Path:
-    return run_report("quarterly", as_of=AS_OF, source=source, out=out, progress=False)
+    # a scheduler's shell may set a non-inline matplotlib backend; the report must still show charts
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MPLBACKEND", "Agg")
+        return run_report("quarterly", as_of=AS_OF, source=source, out=out, progress=False)
 
 
 def metrics_of(folder: Path) -> dict:
@@ -187,6 +190,12 @@ def test_quarterly_deck_has_the_notebooks_slides(quarterly):
     assert all(slide.notes_slide.notes_text_frame.text for slide in list(prs.slides)[2:])
     pages = len(re.findall(rb"/Type\s*/Page(?![a-z])", (quarterly / "deck.pdf").read_bytes()))
     assert pages == len(prs.slides) == 10
+
+
+def test_quarterly_html_shows_every_chart_of_the_deck(quarterly):
+    spec = json.loads((quarterly / "deck.json").read_text(encoding="utf-8"))
+    html = (quarterly / "report.html").read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64") >= len(spec["slides"])
 
 
 def test_quarterly_metrics_match_the_library(quarterly, source):

@@ -243,20 +243,27 @@ def _check_source(source: str | Path) -> str:
 
 @contextlib.contextmanager
 def _kernel_environment() -> Iterator[None]:
-    """Let the kernel import this very feedback_lib when it runs from a source tree."""
+    """Environment of the report kernel, restored afterwards.
+
+    The kernel imports this very feedback_lib when it runs from a source tree (``PYTHONPATH``),
+    and draws figures inline whatever ``MPLBACKEND`` the scheduler's shell sets: a non-inline
+    backend such as ``Agg`` would make every ``plt.show()`` draw nothing into the report.
+    """
+    changes = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     root = str(_PACKAGE_DIR.parent)
-    if "site-packages" in root or "dist-packages" in root:
-        yield
-        return
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = root + (os.pathsep + old if old else "")
+    if "site-packages" not in root and "dist-packages" not in root:
+        old_path = os.environ.get("PYTHONPATH")
+        changes["PYTHONPATH"] = root + (os.pathsep + old_path if old_path else "")
+    saved = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _execute(nb_path: Path, executed: Path, parameters: dict, *, progress: bool,
