@@ -22,7 +22,7 @@ from .churn_features import _slug, account_covariates
 from .errors import DataQualityWarning, FeedbackLibError, ParameterError, SmallSampleWarning
 from .survival import last_complete_month, month_end, month_index, parse_as_of
 
-__all__ = ["ChurnModel", "SNAPSHOT_COVARIATES", "at_risk_accounts"]
+__all__ = ["ChurnModel", "SNAPSHOT_COVARIATES", "at_risk_accounts", "covariate_label"]
 
 #: Design columns :class:`ChurnModel` builds from a snapshot (``segment`` = one dummy per segment
 #: except the first in alphabetical order; ``nps_*`` dummies against promoters).
@@ -31,6 +31,39 @@ SNAPSHOT_COVARIATES: tuple[str, ...] = (
     "high_critical_90d", "seat_utilisation", "usage_trend", "log_mrr", "tenure_years",
     "months_since_exec_conversation", "no_exec_conversation",
 )
+
+_LABELS = {
+    "nps_detractor": "Latest NPS: detractor (vs promoter)",
+    "nps_passive": "Latest NPS: passive (vs promoter)",
+    "nps_none": "No NPS response (vs promoter)",
+    "nps_trend": "NPS trend (points, latest vs previous)",
+    "tickets_90d": "Tickets, last 90 days (each)",
+    "high_critical_90d": "High/critical tickets, last 90 days (each)",
+    "seat_utilisation": "Seat utilisation (0 to 100%)",
+    "usage_trend": "Usage trend (last 4 vs previous 4 weeks)",
+    "log_mrr": "MRR (per e-fold, log scale)",
+    "tenure_years": "Tenure (per year)",
+    "months_since_exec_conversation": "Months since executive conversation",
+    "no_exec_conversation": "Never had an executive conversation",
+}
+
+
+def covariate_label(name: str) -> str:
+    """Readable label of a :class:`ChurnModel` covariate, for tables and charts.
+
+    Examples
+    --------
+    >>> covariate_label("nps_detractor")
+    'Latest NPS: detractor (vs promoter)'
+    >>> covariate_label("segment_mid_market")
+    'Segment: mid market (vs the reference segment)'
+    """
+    if name in _LABELS:
+        return _LABELS[name]
+    if name.startswith("segment_"):
+        return f"Segment: {name.removeprefix('segment_').replace('_', ' ')} (vs the reference segment)"
+    return name.replace("_", " ")
+
 
 _MIN_EVENTS = 20  # events below which hazard ratios are flagged as unstable
 _EXEC_CAP_MONTHS = 12.0  # months since the last executive conversation are capped here
@@ -242,7 +275,7 @@ class ChurnModel:
         Returns
         -------
         DataFrame
-            ``rank, account_id, segment, mrr, churn_probability, mrr_at_risk, main_driver,
+            ``rank, account_id, segment, mrr, churn_probability, mrr_at_risk, main_driver, main_driver_label,
             nps_category, tickets_90d, seat_utilisation, tenure_months,
             days_since_exec_conversation``, sorted by ``mrr_at_risk`` (probability * MRR)
             descending. ``main_driver`` is the covariate that raises the account's hazard most
@@ -259,8 +292,13 @@ class ChurnModel:
             churn_probability=prob,
             mrr_at_risk=prob * cov["mrr"].to_numpy(),
             main_driver=np.where(lift.max(axis=1) > 0, x.columns.to_numpy()[lift.argmax(axis=1)], "none"),
+            main_driver_label=np.where(
+                lift.max(axis=1) > 0,
+                np.array([covariate_label(c) for c in x.columns], dtype=object)[lift.argmax(axis=1)],
+                "none",
+            ),
         )
-        cols = ["account_id", "segment", "mrr", "churn_probability", "mrr_at_risk", "main_driver",
+        cols = ["account_id", "segment", "mrr", "churn_probability", "mrr_at_risk", "main_driver", "main_driver_label",
                 "nps_category", "tickets_90d", "seat_utilisation", "tenure_months",
                 "days_since_exec_conversation"]
         out = out.sort_values(["mrr_at_risk", "account_id"], ascending=[False, True], ignore_index=True)[cols]
@@ -399,7 +437,7 @@ def _forest(table: pd.DataFrame, *, ax, title: str):
     )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y, table["covariate"].tolist())
+    ax.set_yticks(y, [covariate_label(c) for c in table["covariate"]])
     ax.set_xlabel("hazard ratio (log scale)")
     ax.set_title(title)
     return ax
