@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pdv
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from .errors import DataQualityWarning, SchemaError
@@ -58,18 +60,32 @@ class ValidationResult:
 # ---------------------------------------------------------------------------------------------
 
 
+def _as_arrow_text(series: pd.Series) -> pa.Array | None:
+    """The column as an Arrow string array (vectorised string work), or None if not text."""
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return None
+    try:
+        return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed cells (e.g. numbers in a workbook)
+        return pa.array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object), type=pa.string())
+
+
 def _blank(series: pd.Series) -> pd.Series:
-    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-        text = series.astype("string")
-        return (text.isna() | (text.str.strip() == "")).fillna(True).astype(bool)
-    return series.isna()
+    text = _as_arrow_text(series)
+    if text is None:
+        return series.isna()
+    empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+    return pd.Series(pc.fill_null(empty, True).to_numpy(zero_copy_only=False), index=series.index)
 
 
 def _parse_text(series: pd.Series, strip: bool) -> pd.Series:
-    out = series.astype("string")
-    if strip:
-        out = out.str.strip()
-    return out.mask(_blank(series))
+    text = _as_arrow_text(series)
+    if text is None:  # numbers or dates where text is expected: keep their text form
+        text = pa.array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object), type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(text)
+    blank = pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True)
+    out = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed if strip else text)
+    return pd.Series(out.to_numpy(zero_copy_only=False), index=series.index, dtype="string")
 
 
 def _parse_date(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -95,6 +111,13 @@ def _parse_number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = series.astype("string").str.strip().mask(blank)
     parsed = pd.to_numeric(text, errors="coerce").astype("float64")
     return parsed, (~blank) & parsed.isna()
+
+
+def _to_int64(values: pd.Series) -> pd.Series:
+    """Whole-valued floats (NaN = missing) as a nullable ``Int64`` column, without a Python loop."""
+    missing = values.isna().to_numpy()
+    data = np.where(missing, 0, values.to_numpy(dtype="float64")).astype("int64")
+    return pd.Series(pd.arrays.IntegerArray(data, missing), index=values.index)
 
 
 def _parse_list(series: pd.Series) -> pd.Series:
@@ -195,7 +218,7 @@ def _parse_table(spec: Table, raw: pd.DataFrame, file: str, failures: list) -> t
                 failures.append(_failures(file, fractional, col.name, "type: whole number", series))
                 bad_mask = bad_mask | fractional
                 rule = "type: whole number"
-                parsed = parsed.where(~bad_mask).astype("Int64")
+                parsed = _to_int64(parsed.where(~bad_mask))
             out[col.name] = parsed.where(~bad_mask) if col.kind == "float" else parsed
         else:
             out[col.name] = _parse_list(series)
@@ -213,38 +236,38 @@ def _parse_table(spec: Table, raw: pd.DataFrame, file: str, failures: list) -> t
 # ---------------------------------------------------------------------------------------------
 
 
-def _value_checks(col: Column) -> list[pa.Check]:
+def _value_checks(col: Column) -> list[pdv.Check]:
     """pandera checks of one column's values, named as the rule reads in error messages."""
     checks = []
     if col.ge is not None and col.le is not None:
         lo, hi = col.ge, col.le
-        checks.append(pa.Check(lambda s: (s >= lo) & (s <= hi), name=f"between {lo:g} and {hi:g}"))
+        checks.append(pdv.Check(lambda s: (s >= lo) & (s <= hi), name=f"between {lo:g} and {hi:g}"))
     elif col.ge is not None:
         lo = col.ge
-        checks.append(pa.Check(lambda s: s >= lo, name=f">= {lo:g}"))
+        checks.append(pdv.Check(lambda s: s >= lo, name=f">= {lo:g}"))
     if col.isin is not None:
         allowed = list(col.isin)
-        checks.append(pa.Check(lambda s: s.isin(allowed), name="one of " + ", ".join(allowed)))
+        checks.append(pdv.Check(lambda s: s.isin(allowed), name="one of " + ", ".join(allowed)))
     return checks
 
 
-def _wide_checks(spec: Table) -> list[pa.Check]:
+def _wide_checks(spec: Table) -> list[pdv.Check]:
     if spec.name == "subscriptions":
         return [
-            pa.Check(
+            pdv.Check(
                 lambda df: df["end_date"].isna() | (df["end_date"] > df["start_date"]),
                 name="end_date after start_date",
             )
         ]
     if spec.name == "tickets":
         return [
-            pa.Check(
+            pdv.Check(
                 lambda df: df["closed_at"].isna() | (df["closed_at"] >= df["opened_at"]),
                 name="closed_at on or after opened_at",
             )
         ]
     if spec.name == "usage":
-        return [pa.Check(lambda df: df["week"].isna() | (df["week"].dt.dayofweek == 0), name="week is a Monday")]
+        return [pdv.Check(lambda df: df["week"].isna() | (df["week"].dt.dayofweek == 0), name="week is a Monday")]
     return []
 
 
@@ -255,14 +278,14 @@ WIDE_CHECK_COLUMN = {
 }
 
 
-def pandera_schema(spec: Table) -> pa.DataFrameSchema:
+def pandera_schema(spec: Table) -> pdv.DataFrameSchema:
     """The pandera schema of one canonical table (dtypes already coerced by stage 1)."""
     columns = {
-        c.name: pa.Column(None, checks=_value_checks(c), nullable=c.nullable, required=False)
+        c.name: pdv.Column(None, checks=_value_checks(c), nullable=c.nullable, required=False)
         for c in spec.columns
         if c.kind != "list"
     }
-    return pa.DataFrameSchema(
+    return pdv.DataFrameSchema(
         columns,
         checks=_wide_checks(spec),
         unique=list(spec.key),
@@ -392,7 +415,11 @@ def validate_tables(
         for table, frame in parsed.items():
             if not SCHEMAS[table].references_accounts:
                 continue
-            orphan = frame["account_id"].notna() & ~frame["account_id"].isin(known)
+            ids = _as_arrow_text(frame["account_id"])
+            member = pc.is_in(ids, value_set=pa.array(list(known), type=pa.string()))
+            orphan = frame["account_id"].notna() & ~pd.Series(
+                pc.fill_null(member, False).to_numpy(zero_copy_only=False), index=frame.index
+            )
             if orphan.any():
                 failure_parts.append(
                     _failures(files[table], orphan, "account_id", "account_id exists in accounts", frame["account_id"])
