@@ -17,7 +17,7 @@ from lifelines.utils import median_survival_times
 
 from .errors import FeedbackLibError, ParameterError, SmallSampleWarning
 
-__all__ = ["KaplanMeierResult", "account_lifetimes", "kaplan_meier", "plot_km"]
+__all__ = ["KaplanMeierResult", "account_lifetimes", "kaplan_meier", "landmark_lifetimes", "plot_km"]
 
 _MIN_GROUP = 10  # accounts per Kaplan-Meier group below which a SmallSampleWarning is raised
 
@@ -92,6 +92,72 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     ).assign(churn_month=lambda d: d["churn_month"].where(d["churned"]))
 
 
+def landmark_lifetimes(
+    revenue: pd.DataFrame, *, landmark, as_of, groups: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Lifetimes counted from a landmark month, for survival by a state measured at that month.
+
+    Grouping :func:`account_lifetimes` by something measured later (an account's *latest* NPS,
+    say) is biased: an account must survive long enough to answer, so the groups differ in who
+    could be counted (immortal-time bias). The landmark method fixes the time origin instead:
+    take the accounts paying in the landmark month, classify them by their state at the
+    landmark, and follow each from there.
+
+    Parameters
+    ----------
+    revenue
+        Account-months as returned by :func:`feedback_lib.monthly_revenue`.
+    landmark
+        Date whose month is the time origin; only accounts with MRR > 0 in that month count.
+    as_of
+        Last day observed; lifetimes still running then are censored.
+    groups
+        Optional frame with ``account_id`` and group columns measured at the landmark (for
+        example ``account_covariates(dataset, as_of=landmark)[["account_id", "nps_category"]]``),
+        merged on; accounts without a row get missing group values.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`account_lifetimes` (``duration_months`` = paid months from the landmark month
+        on, up to the first churn or the month of ``as_of``), plus the group columns.
+
+    Notes
+    -----
+    Anderson, Cain & Gelber (1983), Analysis of survival by tumor response, *J. Clinical Oncology*
+    1(11); Dafni (2011), Landmark analysis at the 25-year landmark point, *Circulation:
+    Cardiovascular Quality and Outcomes* 4(3).
+
+    Examples
+    --------
+    >>> rev = pd.DataFrame({
+    ...     "account_id": ["a"] * 4 + ["b"] * 2 + ["c"],
+    ...     "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01",
+    ...                              "2024-02-01", "2024-03-01", "2024-04-01"]),
+    ...     "mrr": [10.0, 10.0, 10.0, 10.0, 5.0, 5.0, 7.0]})
+    >>> groups = pd.DataFrame({"account_id": ["a", "b"], "nps": ["promoter", "detractor"]})
+    >>> landmark_lifetimes(rev, landmark="2024-02-15", as_of="2024-04-30", groups=groups)[
+    ...     ["account_id", "duration_months", "churned", "nps"]]
+      account_id  duration_months  churned        nps
+    0          a                3    False   promoter
+    1          b                2     True  detractor
+    """
+    landmark = parse_as_of(landmark, where="landmark_lifetimes: landmark")
+    as_of = parse_as_of(as_of, where="landmark_lifetimes")
+    require_columns(revenue, ("account_id", "month", "mrr"), where="landmark_lifetimes: revenue")
+    origin = month_index(landmark)
+    if origin > month_index(as_of):
+        raise FeedbackLibError(f"landmark_lifetimes: landmark {landmark} is after as_of {as_of}")
+    month = month_index(revenue["month"])
+    paying = revenue.loc[(month == origin) & (revenue["mrr"].to_numpy(dtype=float) > 0), "account_id"]
+    later = revenue[(month >= origin) & revenue["account_id"].isin(paying).to_numpy()]
+    lifetimes = account_lifetimes(later, as_of=as_of)
+    if groups is None:
+        return lifetimes
+    require_columns(groups, ("account_id",), where="landmark_lifetimes: groups")
+    return lifetimes.merge(groups, on="account_id", how="left", validate="one_to_one")
+
+
 @dataclass(frozen=True)
 class KaplanMeierResult:
     """Kaplan-Meier curves, medians, restricted means and log-rank tests by group.
@@ -118,6 +184,17 @@ class KaplanMeierResult:
     logrank: pd.DataFrame
     by: str | None
     confidence: float
+
+    @property
+    def logrank_p(self) -> float:
+        """p-value of the log-rank test across all groups; NaN with fewer than two groups."""
+        overall = self.logrank.loc[self.logrank["comparison"] == "all groups", "p_value"]
+        return float(overall.iloc[0]) if len(overall) else float("nan")
+
+    def group_rmst(self, group: str) -> float:
+        """Restricted mean lifetime of one group; NaN when the group is absent."""
+        hit = self.summary.loc[self.summary["group"] == group, "rmst"]
+        return float(hit.iloc[0]) if len(hit) else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """The per-group summary table."""

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
+import feedback_lib as fl
 from feedback_lib.survival import account_lifetimes, kaplan_meier, plot_km
 
 matplotlib.use("Agg")
@@ -187,3 +188,42 @@ def test_plot_km_draws_one_line_per_group_on_given_axes(leukemia):
     assert out is ax
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["6-MP (n=21)", "placebo (n=21)"]
     plt.close(fig)
+
+
+def test_landmark_lifetimes_follow_accounts_paying_at_the_landmark():
+    # a pays Jan-Apr (censored at Apr: Feb, Mar, Apr = 3 paid months from the landmark);
+    # b pays Feb-Mar then nothing in Apr (churn: Feb, Mar = 2 paid months, event);
+    # c starts after the landmark month and is not followed
+    rev = pd.DataFrame({
+        "account_id": ["a"] * 4 + ["b"] * 3 + ["c"],
+        "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01",
+                                 "2024-02-01", "2024-03-01", "2024-04-01", "2024-04-01"]),
+        "mrr": [10.0, 10.0, 10.0, 10.0, 5.0, 5.0, 0.0, 7.0]})
+    groups = pd.DataFrame({"account_id": ["a", "b", "c"], "nps_category": ["promoter", "detractor", "passive"]})
+    lt = fl.landmark_lifetimes(rev, landmark="2024-02-10", as_of="2024-04-30", groups=groups)
+    assert lt[["account_id", "duration_months", "churned", "nps_category"]].values.tolist() == [
+        ["a", 3, False, "promoter"], ["b", 2, True, "detractor"]]
+    with pytest.raises(fl.FeedbackLibError, match="after as_of"):
+        fl.landmark_lifetimes(rev, landmark="2024-06-01", as_of="2024-04-30")
+
+
+def test_landmark_survival_by_nps_category_shows_the_planted_detractor_effect():
+    # planted: detractors churn 2.5x as fast (demo TRUTH); accounts classified a year before
+    # as_of by their latest response and followed for the year after
+    ds = fl.generate_demo(seed=42)
+    revenue = fl.monthly_revenue(ds.subscriptions, as_of="2026-09-30")
+    groups = fl.account_covariates(ds, as_of="2025-09-30")[["account_id", "nps_category"]]
+    lt = fl.landmark_lifetimes(revenue, landmark="2025-09-30", as_of="2026-09-30", groups=groups)
+    km = fl.kaplan_meier(lt, by="nps_category")
+    rmst = km.summary.set_index("group")["rmst"]
+    assert rmst["detractor"] < rmst["promoter"] - 1.0, km.summary
+    test = km.logrank.set_index("comparison").loc["detractor vs promoter"]
+    assert test["p_value"] < 0.01, km.logrank
+
+
+def test_logrank_p_and_group_rmst_are_defined_for_one_group():
+    lt = pd.DataFrame({"duration_months": [1, 2, 3, 4], "churned": [True, False, True, False], "g": ["a"] * 4})
+    km = kaplan_meier(lt, by="g")
+    assert math.isnan(km.logrank_p) and math.isnan(km.group_rmst("b"))
+    # one group, horizon 4: S = 1 on [0,1), 3/4 on [1,3), 3/4 * 1/2 on [3,4) -> 1 + 1.5 + 0.375
+    assert km.group_rmst("a") == pytest.approx(2.875)
