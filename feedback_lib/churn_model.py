@@ -305,6 +305,68 @@ class ChurnModel:
         out.insert(0, "rank", np.arange(1, len(out) + 1))
         return out
 
+    def hazard_ratio(self, covariate: str) -> pd.Series:
+        """``hazard_ratio, ci_low, ci_high, p_value`` of one covariate; NaN when the model left it out."""
+        self._check_fitted()
+        table = self.summary.set_index("covariate")
+        cols = ["hazard_ratio", "ci_low", "ci_high", "p_value"]
+        if covariate in table.index:
+            return table.loc[covariate, cols].astype(float)
+        return pd.Series(np.nan, index=cols, name=covariate)
+
+    def headline(self) -> str:
+        """A short takeaway title from whatever covariates the model kept (for a slide).
+
+        The detractor-vs-promoter hazard ratio when the model has it, else the covariate with
+        the smallest p-value.
+
+        Examples
+        --------
+        >>> import feedback_lib as fl
+        >>> ds = fl.generate_demo(seed=3, n_accounts=600, start="2024-01-01", end="2025-12-31")
+        >>> fl.ChurnModel(window_months=6).fit(ds, as_of="2025-12-31").headline()  # doctest: +ELLIPSIS
+        '...churn...'
+        """
+        self._check_fitted()
+        table = self.summary.set_index("covariate")
+        if "nps_detractor" in table.index:
+            return f"Detractors churn {table.at['nps_detractor', 'hazard_ratio']:.1f}x as fast as promoters"
+        top = table["p_value"].idxmin()
+        return f"Strongest churn driver: {covariate_label(top)} (hazard ratio {table.at[top, 'hazard_ratio']:.2f})"
+
+    def describe(self) -> str:
+        """One or two sentences on the churn drivers, generated from the fitted hazard ratios.
+
+        Says which covariates were left out because they did not vary at the landmark (for
+        example seat utilisation when no usage history reaches back that far).
+        """
+        self._check_fitted()
+        table = self.summary.set_index("covariate")
+        parts = []
+        if "nps_detractor" in table.index:
+            r = table.loc["nps_detractor"]
+            parts.append(
+                f"An account whose latest NPS is a detractor churns {r['hazard_ratio']:.1f}x as fast as a "
+                f"promoter ({r['ci_low']:.1f} to {r['ci_high']:.1f}, p = {r['p_value']:.3f}), other things equal"
+            )
+        if "seat_utilisation" in table.index:
+            parts.append(
+                f"full seat use goes with {table.at['seat_utilisation', 'hazard_ratio']:.0%} of the churn "
+                "hazard of zero use"
+            )
+        if not parts:
+            top = table["p_value"].idxmin()
+            parts.append(
+                f"the strongest driver is {covariate_label(top)} (hazard ratio "
+                f"{table.at[top, 'hazard_ratio']:.2f}, p = {table.at[top, 'p_value']:.3f})"
+            )
+        text = "; ".join(parts) + "."
+        text = text[0].upper() + text[1:]
+        if self.dropped_covariates_:
+            left_out = ", ".join(covariate_label(c) for c in self.dropped_covariates_)
+            text += f" Left out because they did not vary across accounts on {self.landmark_:%d %b %Y}: {left_out}."
+        return text
+
     def plot_forest(self, *, ax=None):
         """Forest plot of the hazard ratios with their intervals (log scale); returns the Axes."""
         self._check_fitted()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -147,3 +149,22 @@ def test_churn_model_sampling_is_stratified_and_seeded(demo):
     share = a.snapshot_["segment"].value_counts(normalize=True)
     share_full = full.snapshot_["segment"].value_counts(normalize=True)
     assert (share - share_full).abs().max() < 0.01
+
+
+def test_model_without_usage_history_at_the_landmark_still_describes_itself():
+    # usage kept for the last 13 weeks only (as in the 1M-account benchmark): seat utilisation
+    # does not vary at the landmark a year back, is left out, and the narrative says so
+    import warnings
+
+    import feedback_lib as fl
+
+    ds = fl.generate_demo(seed=5, n_accounts=800, usage_history_weeks=13)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = fl.ChurnModel().fit(ds, as_of="2026-09-30")
+    assert "seat_utilisation" in model.dropped_covariates_
+    assert math.isnan(model.hazard_ratio("seat_utilisation")["hazard_ratio"])
+    assert model.hazard_ratio("nps_detractor")["hazard_ratio"] > 1
+    text = model.describe()
+    assert "Left out because they did not vary" in text and "Seat utilisation" in text
+    assert model.headline().startswith("Detractors churn")
