@@ -3,5 +3,7 @@
 ``python -m bench --scale S|M|L`` (or ``make bench SCALE=L``) generates (once) and caches the
 demo company as Parquet under ``bench/data/``, checks every heavy library operation against a
 SQL baseline, times both interleaved, measures peak memory, runs the weekly and quarterly
-reports end to end, and writes ``bench/results.md``. See :mod:`bench.run`.
+reports end to end, and writes ``bench/results.md``. See :mod:`bench.run`;
+``python -m bench.profiling --scale L <operation>`` shows where the library's time goes
+(``bench/findings.md`` has the analysis of the missed targets).
 """

@@ -29,7 +29,7 @@ from .results import render_document, render_scale
 from .scales import AS_OF, SCALES
 from .worker import measure_operation
 
-__all__ = ["main", "run_suite"]
+__all__ = ["main", "run_suite", "write_document"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,10 +144,17 @@ def run_suite(
     results_dir = Path(out_dir) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{scale.name}.json").write_text(json.dumps(record, indent=2, default=float), encoding="utf-8")
-    scales = [json.loads(p.read_text(encoding="utf-8")) for p in results_dir.glob("*.json")]
-    (Path(out_dir) / "results.md").write_text(render_document(scales), encoding="utf-8")
+    write_document(out_dir)
     log(render_scale(record))
     return record
+
+
+def write_document(out_dir: Path) -> Path:
+    """Render ``<out_dir>/results.md`` from every ``<out_dir>/results/<scale>.json``."""
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in (Path(out_dir) / "results").glob("*.json")]
+    path = Path(out_dir) / "results.md"
+    path.write_text(render_document(records), encoding="utf-8")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny = 300, S = 10,000, M = 100,000, L = 1,000,000 accounts")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeats", type=int, help="timed pairs per operation (default 5 at S, 3 at M/L)")
-    parser.add_argument("--ops", help="comma-separated operation names (default all): "
+    parser.add_argument("--ops", help="comma-separated operation names (default all; results/<scale>.json "
+                        "then holds only these): "
                         + ", ".join(op.name for op in OPERATIONS))
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="Parquet cache root")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent,
@@ -165,7 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reports", action="store_true", help="skip the end-to-end report runs")
     parser.add_argument("--no-memory", action="store_true", help="skip the per-operation memory runs")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the demo data")
+    parser.add_argument("--render-only", action="store_true",
+                        help="only rewrite results.md from the stored results/<scale>.json")
     args = parser.parse_args(argv)
+    if args.render_only:
+        print(f"wrote {write_document(args.out)}")
+        return 0
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     ops = args.ops.split(",") if args.ops else None
