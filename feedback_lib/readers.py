@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from .errors import FeedbackLibError, SchemaError
-from .schema import TABLES
+from .schema import SCHEMAS, STRING_DTYPE, TABLES
 
-__all__ = ["RawSource", "read_source", "file_sha256"]
+__all__ = ["RawSource", "arrow_to_pandas", "file_sha256", "read_source"]
 
 
 @dataclass
@@ -60,14 +61,31 @@ def decode_csv_bytes(data: bytes, *, name: str, encoding: str | None = None) -> 
         ) from None
 
 
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame whose text columns stay in Arrow buffers (``string[pyarrow]``)."""
+    return table.to_pandas(types_mapper=_TEXT_TYPES.get)
+
+
+_TEXT_TYPES = {pa.string(): STRING_DTYPE, pa.large_string(): STRING_DTYPE}
+
+
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
     text = decode_csv_bytes(path.read_bytes(), name=path.name, encoding=encoding)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+        return pd.read_csv(io.StringIO(text), dtype=STRING_DTYPE, keep_default_na=False, na_filter=False)
     except pd.errors.ParserError as exc:
         raise SchemaError(f"{path.name}: not a well-formed CSV file ({exc})") from None
     except pd.errors.EmptyDataError:
         raise SchemaError(f"{path.name}: the file is empty (not even a header row)") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    try:
+        return arrow_to_pandas(pq.read_table(path))
+    except (pa.ArrowException, OSError) as exc:
+        raise SchemaError(f"{path.name}: not a readable Parquet file ({exc})") from None
 
 
 def _read_folder(folder: Path, encoding: str | None) -> RawSource:
@@ -87,7 +105,7 @@ def _read_folder(folder: Path, encoding: str | None) -> RawSource:
         path = found[0]
         hashes[str(path)] = file_sha256(path)
         files[table] = path.name
-        tables[table] = _read_csv(path, encoding) if path.suffix == ".csv" else pd.read_parquet(path)
+        tables[table] = _read_csv(path, encoding) if path.suffix == ".csv" else _read_parquet(path)
     if not tables:
         raise SchemaError(
             f"{folder}: no table files found; expected some of "
@@ -118,13 +136,22 @@ def _read_duckdb(path: Path) -> RawSource:
     con = duckdb.connect(str(path), read_only=True)
     try:
         present = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-        tables = {t: con.execute(f'select * from "{t}"').df() for t in TABLES if t in present}
+        tables = {t: arrow_to_pandas(_ordered(con.table(t)).to_arrow_table()) for t in TABLES if t in present}
     finally:
         con.close()
     if not tables:
         raise SchemaError(f"{path.name}: the DuckDB file holds none of the tables {', '.join(TABLES)}")
     files = {name: f"{path.name}[{name}]" for name in tables}
     return RawSource(tables, files, {str(path): file_sha256(path)}, kind="duckdb")
+
+
+def _ordered(relation):
+    """A store table in key order: its physical order changes with upserts, a report's must not."""
+    name = relation.alias
+    key = SCHEMAS[name].key if name in SCHEMAS else ()
+    if not key or not set(key) <= set(relation.columns):
+        return relation
+    return relation.order(", ".join(f'"{k}"' for k in key))
 
 
 def read_source(source: str | Path, *, encoding: str | None = None) -> RawSource:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from itertools import permutations
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
+from ._arrow import string_series, text_array
 from .errors import DataQualityWarning, SchemaError
-from .schema import LIST_SEPARATOR, REJECTED_COLUMNS, SCHEMAS, TABLES, Column, Table, canonical_dtype
+from .schema import LIST_SEPARATOR, REJECTED_COLUMNS, SCHEMAS, TABLES, Column, Table
 
 __all__ = ["ValidationResult", "validate_tables", "FUTURE_MARGIN_DAYS"]
 
@@ -60,43 +62,62 @@ class ValidationResult:
 # ---------------------------------------------------------------------------------------------
 
 
-def _as_arrow_text(series: pd.Series) -> pa.Array | None:
-    """The column as an Arrow string array (vectorised string work), or None if not text."""
+def _as_arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
+    """The column as Arrow strings (zero-copy when Arrow-backed), or None if it is not text."""
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
         return None
     try:
-        return pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+        return text_array(series)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed cells (e.g. numbers in a workbook)
-        return pa.array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object), type=pa.string())
+        return _text_form(series)
+
+
+def _text_form(series: pd.Series) -> pa.ChunkedArray:
+    """Any column as the text form of its cells (missing cells null)."""
+    return text_array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object))
+
+
+def _blank_mask(text: pa.ChunkedArray, trimmed: pa.ChunkedArray | None = None) -> pa.ChunkedArray:
+    """True where a text cell is missing or only whitespace."""
+    trimmed = pc.utf8_trim_whitespace(text) if trimmed is None else trimmed
+    return pc.fill_null(pc.equal(pc.binary_length(trimmed), 0), True)
 
 
 def _blank(series: pd.Series) -> pd.Series:
     text = _as_arrow_text(series)
     if text is None:
         return series.isna()
-    empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-    return pd.Series(pc.fill_null(empty, True).to_numpy(zero_copy_only=False), index=series.index)
+    return pd.Series(_blank_mask(text).to_numpy(zero_copy_only=False), index=series.index)
 
 
 def _parse_text(series: pd.Series, strip: bool) -> pd.Series:
+    """Text cells as ``string[pyarrow]``, blank cells missing, ids stripped of outer whitespace.
+
+    Arrow-backed input that needs no change is passed through without copying its buffers.
+    """
     text = _as_arrow_text(series)
     if text is None:  # numbers or dates where text is expected: keep their text form
-        text = pa.array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object), type=pa.string())
+        text = _text_form(series)
     trimmed = pc.utf8_trim_whitespace(text)
-    blank = pc.fill_null(pc.equal(pc.utf8_length(trimmed), 0), True)
-    out = pc.if_else(blank, pa.scalar(None, pa.string()), trimmed if strip else text)
-    return pd.Series(out.to_numpy(zero_copy_only=False), index=series.index, dtype="string")
+    blank = _blank_mask(text, trimmed)
+    out = text
+    if strip and not pc.all(pc.equal(pc.binary_length(trimmed), pc.binary_length(text))).as_py():
+        out = trimmed
+    if pc.any(pc.and_(blank, pc.is_valid(text))).as_py():
+        out = pc.if_else(blank, pa.scalar(None, out.type), out)
+    return string_series(out, series.index)
 
 
 def _parse_date(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series.dt.tz_localize(None) if getattr(series.dt, "tz", None) is not None else series
-        return out.astype("datetime64[ns]"), pd.Series(False, index=series.index)
+        return out.astype("datetime64[ns]", copy=False), pd.Series(False, index=series.index)
     blank = _blank(series)
-    values = series.where(~blank, None)
-    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
-        values = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    if isinstance(series.dtype, pd.StringDtype):
+        values = string_series(pc.utf8_trim_whitespace(text_array(series)), series.index)
+    else:  # e.g. a workbook column mixing dates and text
+        values = series.map(lambda v: v.strip() if isinstance(v, str) else v)
+    parsed = pd.to_datetime(values.where(~blank, None), errors="coerce", format="ISO8601")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[ns]"), (~blank) & parsed.isna()
@@ -107,9 +128,13 @@ def _parse_number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(series):
         return pd.Series(np.nan, index=series.index), ~blank
     if pd.api.types.is_numeric_dtype(series):
-        return series.astype("float64"), pd.Series(False, index=series.index)
-    text = series.astype("string").str.strip().mask(blank)
-    parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(values, index=series.index), pd.Series(False, index=series.index)
+    text = _as_arrow_text(series)
+    text = _text_form(series) if text is None else text
+    trimmed = string_series(pc.utf8_trim_whitespace(text), series.index).mask(blank)
+    parsed = pd.to_numeric(trimmed, errors="coerce")
+    parsed = pd.Series(parsed.to_numpy(dtype="float64", na_value=np.nan), index=series.index)
     return parsed, (~blank) & parsed.isna()
 
 
@@ -118,6 +143,22 @@ def _to_int64(values: pd.Series) -> pd.Series:
     missing = values.isna().to_numpy()
     data = np.where(missing, 0, values.to_numpy(dtype="float64")).astype("int64")
     return pd.Series(pd.arrays.IntegerArray(data, missing), index=values.index)
+
+
+def _parse_int(series: pd.Series, file: str, name: str, failures: list) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers as ``Int64``; text that is no number and fractions are ``type: whole number`` failures."""
+    if pd.api.types.is_integer_dtype(series):  # typed sources (Parquet, DuckDB): nothing can fail
+        ok = pd.Series(False, index=series.index)
+        if isinstance(series.dtype, pd.Int64Dtype):
+            return series, ok
+        values = series.to_numpy(dtype=np.int64)
+        return pd.Series(pd.arrays.IntegerArray(values, np.zeros(len(values), dtype=bool)), index=series.index), ok
+    parsed, not_number = _parse_number(series)
+    fractional = parsed.notna() & (parsed % 1 != 0)
+    failures.append(_failures(file, fractional, name, "type: whole number", series))
+    failures.append(_failures(file, not_number, name, "type: whole number", series))
+    bad = not_number | fractional
+    return _to_int64(parsed.where(~bad)), bad
 
 
 def _parse_list(series: pd.Series) -> pd.Series:
@@ -182,7 +223,9 @@ def _normalise_subscriptions(raw: pd.DataFrame, table: str, failures: list) -> p
 
 def _parse_table(spec: Table, raw: pd.DataFrame, file: str, failures: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Canonical frame of ``raw`` plus a mask frame of cells that failed to parse."""
-    raw = raw.reset_index(drop=True)
+    index = raw.index
+    default_index = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    raw = raw.copy(deep=False) if default_index else raw.reset_index(drop=True)  # never mutate the input
     raw.columns = [str(c).strip() for c in raw.columns]
     if spec.name == "subscriptions":
         raw = _normalise_subscriptions(raw, file, failures)
@@ -209,25 +252,17 @@ def _parse_table(spec: Table, raw: pd.DataFrame, file: str, failures: list) -> t
             out[col.name] = _parse_text(series, strip=col.kind == "id")
         elif col.kind == "date":
             out[col.name], bad_mask = _parse_date(series)
-            rule = "type: date (YYYY-MM-DD)"
-        elif col.kind in ("int", "float"):
+            failures.append(_failures(file, bad_mask, col.name, "type: date (YYYY-MM-DD)", series))
+        elif col.kind == "int":
+            out[col.name], bad_mask = _parse_int(series, file, col.name, failures)
+        elif col.kind == "float":
             parsed, bad_mask = _parse_number(series)
-            rule = "type: number"
-            if col.kind == "int":
-                fractional = parsed.notna() & (parsed % 1 != 0)
-                failures.append(_failures(file, fractional, col.name, "type: whole number", series))
-                bad_mask = bad_mask | fractional
-                rule = "type: whole number"
-                parsed = _to_int64(parsed.where(~bad_mask))
-            out[col.name] = parsed.where(~bad_mask) if col.kind == "float" else parsed
+            failures.append(_failures(file, bad_mask, col.name, "type: number", series))
+            out[col.name] = parsed.where(~bad_mask) if bad_mask.any() else parsed
         else:
             out[col.name] = _parse_list(series)
-        if col.kind in ("date", "int", "float"):
-            type_only = bad_mask if col.kind != "int" else bad_mask & ~(_parse_number(series)[0] % 1 != 0)
-            failures.append(_failures(file, type_only, col.name, rule, series))
         bad[col.name] = bad_mask.to_numpy(dtype=bool)
-    frame = pd.DataFrame(out, index=raw.index)
-    frame = frame.astype({c.name: canonical_dtype(c.kind) for c in spec.columns if c.kind != "list"})
+    frame = pd.DataFrame(out, index=raw.index, copy=False)  # every parser returns the canonical dtype
     return frame, pd.DataFrame(bad, index=raw.index)
 
 
@@ -285,37 +320,59 @@ def pandera_schema(spec: Table) -> pdv.DataFrameSchema:
         for c in spec.columns
         if c.kind != "list"
     }
-    return pdv.DataFrameSchema(
-        columns,
-        checks=_wide_checks(spec),
-        unique=list(spec.key),
-        report_duplicates="exclude_first",
-    )
+    return pdv.DataFrameSchema(columns, checks=_wide_checks(spec))
+
+
+def _strictly_increasing(frame: pd.DataFrame, key: tuple[str, ...]) -> bool:
+    """Whether the rows are in strictly increasing key order (then no key repeats), in O(n)."""
+    ahead = np.ones(max(len(frame) - 1, 0), dtype=bool)  # row i + 1 still to be decided
+    result = np.zeros(len(ahead), dtype=bool)
+    for name in key:
+        col = frame[name]
+        if col.isna().any():
+            return False
+        if isinstance(col.dtype, pd.StringDtype):
+            values = text_array(col)
+            greater = pc.greater(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+            equal = pc.equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+        else:
+            values = col.to_numpy()
+            greater, equal = values[1:] > values[:-1], values[1:] == values[:-1]
+        result |= ahead & greater
+        ahead &= equal
+    return bool(result.all())
+
+
+def _duplicate_keys(spec: Table, frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Rows repeating the key of an earlier row (the first occurrence is kept)."""
+    key = list(spec.key)
+    # exports sorted by the key columns (in any order of them) cannot repeat a key: no hashing needed
+    if len(frame) < 2 or any(_strictly_increasing(frame, order) for order in permutations(spec.key)):
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    repeated = frame.duplicated(subset=key, keep="first")
+    rows = np.flatnonzero(repeated.to_numpy())
+    values = [", ".join(_show(frame[k].iat[r]) for k in key) for r in rows]
+    return pd.DataFrame({"table": file, "row": rows + 1, "column": ", ".join(key),
+                         "rule": f"unique key ({', '.join(key)})", "value": values})
 
 
 def _rule_failures(spec: Table, frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    duplicates = _duplicate_keys(spec, frame, file)
     try:
         pandera_schema(spec).validate(frame, lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
     else:
-        return pd.DataFrame(columns=REJECTED_COLUMNS)
+        return duplicates
     cases = cases[cases["index"].notna()].copy()
-    key = ", ".join(spec.key)
     rules = cases["check"].astype(str)
-    is_unique = rules.str.contains("unique|duplicate", case=False)
-    column = cases["column"].astype(object)
-    column = column.where(~is_unique, key)
     wide = rules.map(WIDE_CHECK_COLUMN)
-    column = wide.where(wide.notna(), column)
-    rules = rules.where(~is_unique, f"unique key ({key})")
+    column = wide.where(wide.notna(), cases["column"].astype(object))
     rules = rules.replace({"not_nullable": "required (not empty)"})
     rows = cases["index"].astype(int).to_numpy()
-    values = [
-        _show(frame.at[r, c]) if isinstance(c, str) and c in frame.columns else ", ".join(_show(frame.at[r, k]) for k in spec.key)
-        for r, c in zip(rows, column)
-    ]
+    values = [_show(frame.at[r, c]) for r, c in zip(rows, column)]
     out = pd.DataFrame({"table": file, "row": rows + 1, "column": column.to_numpy(), "rule": rules.to_numpy(), "value": values})
+    out = pd.concat([out, duplicates], ignore_index=True) if len(duplicates) else out
     return out.drop_duplicates(["row", "column", "rule"])
 
 
@@ -327,13 +384,32 @@ def _rule_failures(spec: Table, frame: pd.DataFrame, file: str) -> pd.DataFrame:
 def _future_reference(tables: dict[str, pd.DataFrame], as_of) -> pd.Timestamp | None:
     if as_of is not None:
         return pd.Timestamp(as_of)
-    pooled = [tables[t][c].dropna() for t, c in EVENT_DATES.items() if t in tables and len(tables[t])]
-    if not pooled:
+    pooled = [tables[t][c].to_numpy(dtype="datetime64[ns]").view(np.int64) for t, c in EVENT_DATES.items() if t in tables]
+    nanoseconds = np.concatenate(pooled) if pooled else np.zeros(0, dtype=np.int64)
+    nanoseconds = nanoseconds[nanoseconds != np.iinfo(np.int64).min]  # NaT
+    if len(nanoseconds) == 0:
         return None
-    dates = pd.concat(pooled)
-    if dates.empty:
+    p99 = pd.Timestamp(int(round(float(np.quantile(nanoseconds, 0.99)))))  # linear interpolation, as pandas
+    return p99 + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
+
+
+def _known_accounts(accounts: pd.DataFrame | None, file: str | None, failure_parts: list,
+                    known_accounts: Iterable[str] | None) -> pa.Array | None:
+    """Account ids an ``account_id`` may reference: the valid accounts rows plus ``known_accounts``.
+
+    ``None`` when there is neither an accounts table nor a list of known accounts.
+    """
+    if accounts is None and known_accounts is None:
         return None
-    return dates.quantile(0.99) + pd.Timedelta(days=FUTURE_MARGIN_DAYS)
+    parts = [pa.array(list(known_accounts or ()), type=pa.large_string())]
+    if accounts is not None:
+        failed = [part.loc[part["table"] == file, "row"].to_numpy() - 1 for part in failure_parts if len(part)]
+        ok = np.ones(len(accounts), dtype=bool)
+        if failed:
+            ok[np.concatenate(failed).astype(np.int64)] = False
+        ids = text_array(accounts["account_id"]).filter(pa.array(ok))
+        parts += [chunk.cast(pa.large_string()) for chunk in ids.chunks]
+    return pa.concat_arrays(parts).drop_null()
 
 
 def _format_error(failures: pd.DataFrame) -> str:
@@ -402,27 +478,17 @@ def validate_tables(
         failure_parts.extend(p for p in parts if len(p))
         parsed[table] = frame
 
-    accounts_ok = set()
-    if "accounts" in parsed:
-        acc_fail_rows = set()
-        for part in failure_parts:
-            if len(part) and (part["table"] == files["accounts"]).any():
-                acc_fail_rows |= set(part.loc[part["table"] == files["accounts"], "row"] - 1)
-        ids = parsed["accounts"]["account_id"]
-        accounts_ok = set(ids[~ids.index.isin(acc_fail_rows)].dropna())
-    known = accounts_ok | set(known_accounts or ())
-    if "accounts" in parsed or known_accounts is not None:
+    known = _known_accounts(parsed.get("accounts"), files.get("accounts"), failure_parts, known_accounts)
+    if known is not None:
         for table, frame in parsed.items():
             if not SCHEMAS[table].references_accounts:
                 continue
-            ids = _as_arrow_text(frame["account_id"])
-            member = pc.is_in(ids, value_set=pa.array(list(known), type=pa.string()))
-            orphan = frame["account_id"].notna() & ~pd.Series(
-                pc.fill_null(member, False).to_numpy(zero_copy_only=False), index=frame.index
-            )
+            member = pc.is_in(text_array(frame["account_id"]), value_set=known).to_numpy(zero_copy_only=False)
+            orphan = frame["account_id"].notna().to_numpy() & ~member
             if orphan.any():
                 failure_parts.append(
-                    _failures(files[table], orphan, "account_id", "account_id exists in accounts", frame["account_id"])
+                    _failures(files[table], pd.Series(orphan, index=frame.index), "account_id",
+                              "account_id exists in accounts", frame["account_id"])
                 )
     elif parsed:
         warnings.warn(
@@ -456,9 +522,9 @@ def validate_tables(
     rejected = (
         pd.concat(rejected_parts, ignore_index=True) if rejected_parts else pd.DataFrame(columns=REJECTED_COLUMNS)
     )
-    kept = {t: frame.drop(index=drop_rows[t]) for t, frame in parsed.items()}
+    kept = {t: frame.drop(index=drop_rows[t]) if len(drop_rows[t]) else frame for t, frame in parsed.items()}
     flags = _flag_future_dates(kept, files, as_of)
-    valid = {t: frame.reset_index(drop=True) for t, frame in kept.items()}
+    valid = {t: frame.reset_index(drop=True) if len(drop_rows[t]) else frame for t, frame in kept.items()}
     return ValidationResult(valid, rejected, flags)
 
 
