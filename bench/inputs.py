@@ -1,8 +1,8 @@
 """The inputs of the benchmarked operations: cached demo tables and frames derived from them.
 
-Tables are read from the Parquet cache with pandas (the canonical dtypes survive the round
-trip), not with ``feedback_lib.load_dataset``, so that validation time is not charged to any
-operation. Derived inputs are computed once per worker with the library and shared, unchanged,
+Tables are read from the Parquet cache with the library's Arrow reader (the canonical dtypes,
+text in Arrow buffers, survive the round trip), not with ``feedback_lib.load_dataset``, so that
+validation time is not charged to any operation. Derived inputs are computed once per worker with the library and shared, unchanged,
 by the library call and its SQL baseline.
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 import feedback_lib as fl
 from feedback_lib.dataset import Dataset
+from feedback_lib.readers import arrow_to_pandas
 from feedback_lib.schema import empty_frame
 
 __all__ = ["DERIVED", "Inputs"]
@@ -55,7 +57,7 @@ class Inputs:
     def _build(self, name: str) -> pd.DataFrame:
         if name in fl.TABLES:
             path = self.folder / f"{name}.parquet"
-            return pd.read_parquet(path) if path.exists() else empty_frame(name)
+            return arrow_to_pandas(pq.read_table(path)) if path.exists() else empty_frame(name)
         segments = self.get("accounts")[["account_id", "segment"]]
         if name == "revenue":
             return fl.monthly_revenue(self.get("subscriptions"), as_of=self.as_of)

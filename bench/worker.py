@@ -66,12 +66,15 @@ def generate(scale_name: str, seed: int, dest: str | Path) -> dict:
 
 
 def _connect(inputs: Inputs, names: tuple[str, ...]):
+    """A DuckDB connection with every input registered as an Arrow table (DuckDB's fastest scan;
+    text columns convert without a copy)."""
     import duckdb
+    import pyarrow as pa
 
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for name in names:
-        con.register(name, inputs.get(name))
+        con.register(name, pa.Table.from_pandas(inputs.get(name), preserve_index=False))
     return con
 
 

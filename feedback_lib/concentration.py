@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .arr import _UNITS, _as_of_timestamp, _month_number, _month_numbers, _require_columns, _units
+from ._revenue_frame import _UNITS, _as_of_timestamp, _month_number, _month_numbers, _require_columns, _units
 from .errors import FeedbackLibError, ParameterError
 
 if TYPE_CHECKING:

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .arr import (
-    _FREQ_MONTHS,
+from ._revenue_frame import (
     _UNITS,
     _account_codes,
     _as_of_timestamp,
@@ -23,10 +22,10 @@ from .arr import (
     _month_number,
     _month_numbers,
     _months_to_datetime,
-    _period_label,
     _require_columns,
     _units,
 )
+from .arr import _FREQ_MONTHS, _period_label
 from .errors import FeedbackLibError, ParameterError
 
 if TYPE_CHECKING:

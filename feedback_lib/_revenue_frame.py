@@ -1,0 +1,240 @@
+"""The revenue frame shared by the revenue, retention, concentration and survival modules.
+
+Private helpers: dates and months as integers, money as exact int64 micro-units, account ids as
+ordinals, and :func:`_canonical_revenue`, which puts ``monthly_revenue`` output in (account,
+month) order, checking sorted input in O(n) instead of sorting it again.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .errors import FeedbackLibError, ParameterError
+
+_UNITS = 1_000_000  # money is summed in integer micro-units of the currency
+_MAX_MONEY = 1e12  # per row; totals must stay below 9.2e12 (int64 micro-units)
+
+
+def _as_of_timestamp(as_of) -> pd.Timestamp:
+    """``as_of`` as a midnight Timestamp; a clear error for anything that is not a date."""
+    try:
+        ts = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"as_of={as_of!r} is not a date; pass e.g. as_of='2024-06-30'") from exc
+    if pd.isna(ts):
+        raise ParameterError("as_of is empty; pass the last day to include, e.g. as_of='2024-06-30'")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def _month_number(ts: pd.Timestamp) -> int:
+    """Months since 1970-01 (1970-01 -> 0) of a Timestamp."""
+    return (ts.year - 1970) * 12 + ts.month - 1
+
+
+def _months_to_datetime(months: np.ndarray) -> np.ndarray:
+    """Month numbers -> datetime64[ns] of the first day of each month (through a lookup table:
+    numpy's calendar conversion from months is slow per element)."""
+    months = np.asarray(months, dtype=np.int64)
+    if len(months) == 0:
+        return np.zeros(0, dtype="datetime64[ns]")
+    low = int(months.min())
+    table = np.arange(low, int(months.max()) + 1).astype("datetime64[M]").astype("datetime64[ns]")
+    return table[months - low]
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FeedbackLibError(
+            f"{what}: missing column(s) {missing}; it needs {list(columns)} "
+            f"(has {list(frame.columns)})"
+        )
+
+
+def _datetimes(col: pd.Series, what: str) -> np.ndarray:
+    """A date column as a numpy datetime64 array (NaT kept)."""
+    if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+        try:
+            col = pd.to_datetime(col)
+        except (TypeError, ValueError) as exc:
+            raise FeedbackLibError(f"{what}: values are not dates ({exc}); use YYYY-MM-DD") from exc
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        col = col.dt.tz_localize(None)
+    return col.to_numpy()
+
+
+def _month_of_dates(values: np.ndarray) -> np.ndarray:
+    """Month numbers of a datetime64 array (NaT -> int64 min). Goes through a day -> month table,
+    because numpy's calendar conversion to months is slow per element."""
+    days = values.astype("datetime64[D]").view(np.int64)
+    nat = np.isnat(values)
+    if nat.all():
+        return np.full(len(values), np.iinfo(np.int64).min)
+    valid = days[~nat] if nat.any() else days
+    low, high = int(valid.min()), int(valid.max())
+    table = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if not nat.any():
+        return table[days - low]
+    return np.where(nat, np.iinfo(np.int64).min, table[np.where(nat, low, days) - low])
+
+
+def _rows(mask: np.ndarray) -> str:
+    rows = np.flatnonzero(mask)[:5] + 1
+    return ", ".join(str(r) for r in rows) + (", ..." if mask.sum() > 5 else "")
+
+
+def _month_numbers(col: pd.Series, what: str) -> np.ndarray:
+    """A month column as month numbers (days are floored to their month)."""
+    values = _datetimes(col, what)
+    bad = np.isnat(values)
+    if bad.any():
+        raise FeedbackLibError(
+            f"{what}: {bad.sum()} empty value(s) (rows {_rows(bad)}); every row needs a month"
+        )
+    return _month_of_dates(values)
+
+
+def _units(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray:
+    """Money as int64 micro-units (rounded to the nearest millionth)."""
+    try:
+        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise FeedbackLibError(f"{what}: values are not numbers ({exc})") from exc
+    bad = ~np.isfinite(values) | (np.abs(values) > _MAX_MONEY)
+    if nonnegative:
+        bad |= values < 0
+    if bad.any():
+        rule = "finite numbers" + (" >= 0" if nonnegative else "") + " below 1e12"
+        raise FeedbackLibError(
+            f"{what}: {bad.sum()} value(s) are not {rule} (rows {_rows(bad)}; "
+            f"e.g. {values[bad][0]!r}); fix or drop those rows"
+        )
+    return np.rint(values * _UNITS).astype(np.int64)
+
+
+_EMPTY_ID = "revenue: column 'account_id' has empty values; every row needs an account"
+
+
+def _id_values(col: pd.Series):
+    """Account ids as a pyarrow or numpy array whose elements compare fast (no copy if possible)."""
+    if getattr(col.dtype, "storage", None) == "pyarrow" or isinstance(col.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        values = pa.array(col.array)
+        if values.null_count:
+            raise FeedbackLibError(_EMPTY_ID)
+        return values
+    if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+        return np.asarray(col.array, dtype=object)
+    return col.to_numpy()
+
+
+def _adjacent_differ(values) -> np.ndarray:
+    """``values[i] != values[i - 1]`` for i >= 1 (values from :func:`_id_values`), as bools."""
+    if len(values) < 2:
+        return np.zeros(0, dtype=bool)
+    if isinstance(values, np.ndarray):
+        try:
+            return np.asarray(values[1:] != values[:-1], dtype=bool)
+        except TypeError as exc:  # pd.NA refuses to be compared
+            raise FeedbackLibError(_EMPTY_ID) from exc
+    import pyarrow.compute as pc
+
+    return pc.not_equal(values.slice(1), values.slice(0, len(values) - 1)).to_numpy(zero_copy_only=False)
+
+
+def _increasing_at(values, at: np.ndarray) -> bool:
+    """Whether ``values[i] > values[i - 1]`` for every i in ``at``."""
+    if isinstance(values, np.ndarray):
+        try:
+            return bool(np.asarray(values[at] > values[at - 1], dtype=bool).all())
+        except TypeError as exc:
+            raise FeedbackLibError(_EMPTY_ID) from exc
+    import pyarrow.compute as pc
+
+    return bool(pc.all(pc.greater(values.take(at), values.take(at - 1))).as_py())
+
+
+def _account_codes(col: pd.Series, what: str):
+    """Integer codes (in order of appearance) and the distinct values of an account id column."""
+    values = _id_values(col)
+    codes, uniques = pd.factorize(values if isinstance(values, np.ndarray) else col.array)
+    if (codes < 0).any():
+        raise FeedbackLibError(f"{what}: column 'account_id' has empty values; every row needs an account")
+    return codes, uniques
+
+
+def _sorted_codes(col: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``col`` in sorted order of its values, and the position of the first
+    occurrence of each code. Strings are sorted by code point with pyarrow (fast)."""
+    codes, uniques = _account_codes(col, what)
+    if isinstance(uniques, np.ndarray) and uniques.dtype != object:
+        order = np.argsort(uniques, kind="stable")
+    else:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            order = pc.sort_indices(pa.array(uniques)).to_numpy()
+        except (pa.ArrowException, TypeError) as exc:
+            raise FeedbackLibError(
+                f"{what}: column 'account_id' mixes kinds of values ({exc}); use text ids"
+            ) from exc
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    codes = rank[codes]
+    first_seen = np.full(len(order), len(codes), dtype=np.int64)
+    np.minimum.at(first_seen, codes, np.arange(len(codes)))
+    return codes, first_seen
+
+
+class _Revenue(NamedTuple):
+    """Revenue rows in canonical order (account_id, then month)."""
+
+    first: np.ndarray  # bool: the row is an account's first row
+    account: np.ndarray  # account ordinal (0, 1, ...) of each row, in account_id order
+    labels: pd.api.extensions.ExtensionArray  # account_id of each ordinal (input dtype)
+    month: np.ndarray  # month number
+    units: np.ndarray  # mrr in micro-units
+
+
+def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None) -> _Revenue:
+    """Sort revenue rows by (account_id, month); input that is already sorted is only checked."""
+    _require_columns(revenue, ("account_id", "month", "mrr"), "revenue")
+    month = _month_numbers(revenue["month"], "revenue: column 'month'")
+    units = _units(revenue["mrr"], "revenue: column 'mrr'", nonnegative=True)
+    source = None  # None: canonical rows are the input rows
+    if last_month is not None and (month > last_month).any():
+        source = np.flatnonzero(month <= last_month)
+        month, units = month[source], units[source]
+    ids = _id_values(revenue["account_id"] if source is None else revenue["account_id"].iloc[source])
+    new_account = _adjacent_differ(ids)
+    in_order = bool((np.diff(month)[~new_account] > 0).all())
+    if in_order:
+        in_order = _increasing_at(ids, np.flatnonzero(new_account) + 1)
+    if not in_order:
+        if source is None:
+            source = np.arange(len(month))
+        codes, _ = _sorted_codes(revenue["account_id"].iloc[source], "revenue")
+        order = np.lexsort((month, codes))
+        codes, month, units, source = codes[order], month[order], units[order], source[order]
+        new_account = codes[1:] != codes[:-1]
+        dup = ~new_account & (np.diff(month) == 0)
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0]) + 1
+            raise FeedbackLibError(
+                f"revenue: account {revenue['account_id'].iloc[source[i]]!r} has several rows for month "
+                f"{pd.Timestamp(_months_to_datetime(month[i:i + 1])[0]):%Y-%m}; pass one row per "
+                "account and month (as monthly_revenue returns)"
+            )
+    first = np.ones(len(month), dtype=bool)
+    first[1:] = new_account
+    account = np.cumsum(first) - 1
+    first_rows = np.flatnonzero(first)
+    labels = revenue["account_id"].array.take(first_rows if source is None else source[first_rows])
+    return _Revenue(first, account, labels, month, units)
