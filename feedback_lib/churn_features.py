@@ -13,7 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from . import arr as _arr
+from ._arrow import lookup, lookup_columns, string_series, text_array
+from ._revenue_frame import _month_of_dates, _months_to_datetime
 from .errors import FeedbackLibError
 from .survival import last_complete_month, month_index, month_start, parse_as_of, require_columns
 
@@ -83,29 +88,27 @@ def account_covariates(
     subs = dataset.subscriptions
     require_columns(subs, ("account_id", "plan", "start_date", "end_date", "mrr"),
                     where="account_covariates: subscriptions")
-    end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
-    active = (subs["start_date"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(end) | (end > day))
-    act = subs.loc[active & (subs["mrr"].to_numpy(dtype=float) > 0)]
-    act = act.sort_values(["account_id", "mrr"], ascending=[True, False], kind="stable")
-    per = act.groupby("account_id", sort=True).agg(mrr=("mrr", "sum"), plan=("plan", "first"))
-    ids = per.index
-    out = pd.DataFrame({"account_id": pd.array(ids, dtype="string")})
-    seg = dataset.accounts.set_index("account_id")["segment"] if len(dataset.accounts) else pd.Series(dtype="string")
-    out["segment"] = seg.reindex(ids).astype("string").fillna("(unknown)").to_numpy()
-    out["plan"] = per["plan"].astype("string").to_numpy()
-    out["mrr"] = per["mrr"].to_numpy(dtype=float)
+    paying = _PayingAccounts.at(subs, day)
+    n = len(paying.ids)
+    out = pd.DataFrame({"account_id": string_series(paying.ids)})
+    events = _event_rows(dataset, day)
+    codes = paying.codes_of([ids for ids, _ in events.values()])
+    code = dict(zip(events, codes))
+    rows = {name: r for name, (_, r) in events.items()}
+    out["segment"] = _segment(dataset.accounts, code["accounts"], n)
+    out["plan"] = string_series(text_array(subs["plan"]).take(pa.array(paying.plan_rows)))
+    out["mrr"] = paying.mrr
     out["mrr_band"] = _bands(out["mrr"], mrr_band_edges)
-
-    out["tenure_months"] = month_index(as_of) - _first_paid_month(subs, as_of).reindex(ids).to_numpy() + 1
-
-    _add_nps(out, dataset.responses, ids, day)
-    _add_tickets(out, dataset.tickets, ids, day)
-    _add_usage(out, dataset.usage, ids, day)
-    conv = dataset.conversations
-    conv = conv.loc[conv["held_on"].to_numpy(dtype="datetime64[ns]") <= day]
-    last = conv.groupby("account_id")["held_on"].max().reindex(ids)
-    out["days_since_exec_conversation"] = ((day - last.to_numpy(dtype="datetime64[ns]")) / np.timedelta64(1, "D"))
-    out["exec_conversation"] = last.notna().to_numpy()
+    out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
+    _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
+    _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
+    _add_usage(out, dataset.usage, rows["usage"], code["usage"], n, day)
+    last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = code["conversations"] >= 0
+    held = _dates(dataset.conversations, "held_on")[rows["conversations"]][ok]
+    np.maximum.at(last.view(np.int64), code["conversations"][ok], held.view(np.int64))  # NaT is the smallest int64
+    out["days_since_exec_conversation"] = (day - last) / np.timedelta64(1, "D")
+    out["exec_conversation"] = ~np.isnat(last)
     return out
 
 
@@ -166,7 +169,7 @@ def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
     last_full = last_complete_month(as_of)
     revenue = _arr.monthly_revenue(dataset.subscriptions, as_of=as_of)
     paid = revenue.loc[(revenue["mrr"].to_numpy(dtype=float) > 0) & (month_index(revenue["month"]) <= last_full)]
-    codes, ids = pd.factorize(paid["account_id"].to_numpy(), sort=True)
+    codes, ids = pd.factorize(paid["account_id"], sort=True)
     pm = month_index(paid["month"])
     order = np.lexsort((pm, codes))
     codes, pm, mrr = codes[order], pm[order], paid["mrr"].to_numpy(dtype=float)[order]
@@ -210,22 +213,100 @@ def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- snapshot pieces
-def _first_paid_month(subs: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
+class _PayingAccounts:
+    """Accounts paying on one day, sorted by ``account_id``, and where their subscriptions are.
 
-    A subscription first counts in its start month when it is still active on that month's last
-    day (or on ``as_of`` when it starts in the month of ``as_of``); one that ends earlier in its
-    start month never counts at a month end. Same result as the minimum paid month of
-    ``monthly_revenue(subs, as_of=as_of)``, without building the account-month table.
+    ``ids`` are Arrow strings; ``slot`` maps a position in ``dictionary`` (the distinct account
+    ids of the subscriptions table) to the account's row in the snapshot, or -1.
     """
-    start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
-    end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
-    sm = month_index(start)
-    checkpoint = np.where(sm == month_index(as_of), as_of.to_datetime64(), month_start(sm + 1) - np.timedelta64(1, "D"))
-    counts = (start <= as_of.to_datetime64()) & (subs["mrr"].to_numpy(dtype=float) > 0) & (
-        np.isnat(end) | (end > checkpoint)
-    )
-    return pd.Series(sm[counts], index=subs["account_id"].to_numpy()[counts]).groupby(level=0).min()
+
+    def __init__(self, dictionary, sub_codes, slot, ids, mrr, plan_rows) -> None:
+        self.dictionary, self.sub_codes, self.slot = dictionary, sub_codes, slot
+        self.ids, self.mrr, self.plan_rows = ids, mrr, plan_rows
+
+    @classmethod
+    def at(cls, subs: pd.DataFrame, day: np.datetime64) -> _PayingAccounts:
+        encoded = pc.dictionary_encode(text_array(subs["account_id"]).combine_chunks())
+        dictionary = encoded.dictionary
+        sub_codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
+        mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
+        active = (subs["start_date"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(end) | (end > day))
+        rows = np.flatnonzero(active & (mrr > 0) & (sub_codes >= 0))
+        seen = np.zeros(len(dictionary), dtype=bool)
+        seen[sub_codes[rows]] = True
+        paying = np.flatnonzero(seen)
+        paying = paying[pc.sort_indices(dictionary.take(pa.array(paying))).to_numpy()]
+        slot = np.full(len(dictionary), -1, dtype=np.int64)
+        slot[paying] = np.arange(len(paying))
+        code = slot[sub_codes[rows]]
+        # the plan of the largest active subscription; ties go to the earliest row
+        order = np.lexsort((rows, -mrr[rows], code))
+        first = np.r_[True, code[order][1:] != code[order][:-1]] if len(order) else np.zeros(0, bool)
+        total = np.bincount(code, weights=mrr[rows], minlength=len(paying))
+        return cls(dictionary, sub_codes, slot, dictionary.take(pa.array(paying)), total, rows[order][first])
+
+    def codes_of(self, columns: list) -> list[np.ndarray]:
+        """Snapshot row of every account id in ``columns`` (-1 when the account is not paying)."""
+        found = lookup_columns(columns, self.dictionary)
+        return [np.where(pos >= 0, self.slot[pos], -1) for pos in found]
+
+    def first_paid_month(self, subs: pd.DataFrame, day: np.datetime64) -> np.ndarray:
+        """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
+
+        A subscription first counts in its start month when it is still active on that month's
+        last day (or on the snapshot day when it starts in that month); one that ends earlier in
+        its start month never counts at a month end. Same result as the minimum paid month of
+        ``monthly_revenue(subs, as_of=day)``, without building the account-month table.
+        """
+        start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
+        end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
+        sm = _month_of_dates(start)
+        day_m = _month_of_dates(np.array([day]))[0]
+        month_end = _months_to_datetime(sm + 1) - np.timedelta64(1, "D")
+        checkpoint = np.where(sm == day_m, day, month_end)
+        mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
+        code = np.where(self.sub_codes >= 0, self.slot[self.sub_codes], -1)
+        counts = (start <= day) & (mrr > 0) & (np.isnat(end) | (end > checkpoint)) & (code >= 0)
+        first = np.full(len(self.ids), np.iinfo(np.int64).max)
+        np.minimum.at(first, code[counts], sm[counts])
+        return first
+
+
+def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype="datetime64[ns]")
+
+
+def _event_rows(dataset, day: np.datetime64) -> dict[str, tuple[pa.ChunkedArray, np.ndarray]]:
+    """Per table a snapshot on ``day`` reads: the account ids and positions of the rows it uses.
+
+    accounts (all rows), responses and conversations up to ``day``, tickets opened in the 90
+    days ending on ``day``, usage weeks whose Monday lies 0-55 days before ``day``.
+    """
+    opened = _dates(dataset.tickets, "opened_at")
+    age = (day - _dates(dataset.usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
+    keep = {
+        "accounts": np.ones(len(dataset.accounts), dtype=bool),
+        "responses": _dates(dataset.responses, "responded_at") <= day,
+        "tickets": (opened <= day) & (opened > day - np.timedelta64(90, "D")),
+        "usage": (age >= 0) & (age < 56),
+        "conversations": _dates(dataset.conversations, "held_on") <= day,
+    }
+    out = {}
+    for name, mask in keep.items():
+        ids = text_array(getattr(dataset, name)["account_id"])
+        out[name] = (ids, np.arange(len(mask))) if mask.all() else (ids.filter(pa.array(mask)), np.flatnonzero(mask))
+    return out
+
+
+def _segment(accounts: pd.DataFrame, codes: np.ndarray, n: int) -> pd.Series:
+    row = np.full(n, -1, dtype=np.int64)
+    ok = codes >= 0
+    row[codes[ok]] = np.flatnonzero(ok)
+    if "segment" not in accounts.columns or not len(accounts):
+        return string_series(pa.array(["(unknown)"] * n, type=pa.large_string()))
+    taken = text_array(accounts["segment"]).take(pa.array(row, mask=row < 0))
+    return string_series(pc.fill_null(taken, "(unknown)"))
 
 
 def _bands(mrr: pd.Series, edges: tuple[float, ...]) -> pd.Categorical:
@@ -238,21 +319,26 @@ def _bands(mrr: pd.Series, edges: tuple[float, ...]) -> pd.Categorical:
     return pd.cut(mrr, bins=[0.0, *edges, np.inf], labels=labels, right=False)
 
 
-def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
-    return ids.get_indexer(frame["account_id"].to_numpy())
+def _id_rank(ids) -> np.ndarray:
+    """Rank of each id in string order (row order when the ids are already increasing)."""
+    values = text_array(ids)
+    if len(values) < 2 or pc.all(pc.greater(values[1:], values[:-1])).as_py():
+        return np.arange(len(values))
+    return pc.rank(values, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64)
 
 
-def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, ids: pd.Index, day) -> None:
-    r = responses.loc[responses["responded_at"].to_numpy(dtype="datetime64[ns]") <= day]
-    code = _codes(r, ids)
-    r = r.assign(_code=code).loc[code >= 0].sort_values(["_code", "responded_at", "response_id"])
-    code = r["_code"].to_numpy()
-    score = r["score"].to_numpy(dtype=float)
-    count = np.bincount(code, minlength=len(ids))
+def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, rows: np.ndarray, code: np.ndarray, n: int) -> None:
+    ok = np.flatnonzero(code >= 0)
+    rows = rows[ok]
+    when = _dates(responses, "responded_at").view(np.int64)[rows]
+    order = np.lexsort((_id_rank(responses["response_id"])[rows], when, code[ok]))
+    code = code[ok][order]
+    score = responses["score"].to_numpy(dtype=float, na_value=np.nan)[rows[order]]
+    count = np.bincount(code, minlength=n)
     last = np.r_[code[1:] != code[:-1], True] if len(code) else np.zeros(0, bool)
-    latest = np.full(len(ids), np.nan)
+    latest = np.full(n, np.nan)
     latest[code[last]] = score[last]
-    prev = np.full(len(ids), np.nan)
+    prev = np.full(n, np.nan)
     # the row before an account's last row is its previous response when the account has >= 2
     idx_last = np.flatnonzero(last)
     has_prev = count[code[idx_last]] >= 2
@@ -266,34 +352,31 @@ def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, ids: pd.Index, day) -> 
     out["nps_responses"] = count
 
 
-def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, ids: pd.Index, day) -> None:
-    opened = tickets["opened_at"].to_numpy(dtype="datetime64[ns]")
-    recent = (opened <= day) & (opened > day - np.timedelta64(90, "D"))
-    t = tickets.loc[recent]
-    code = _codes(t, ids)
+def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, rows: np.ndarray, code: np.ndarray, n: int) -> None:
     ok = code >= 0
-    severe = t["severity"].isin(["high", "critical"]).to_numpy()
-    out["tickets_90d"] = np.bincount(code[ok], minlength=len(ids))
-    out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=len(ids)).astype(np.int64)
+    severe = pc.is_in(text_array(tickets["severity"]), value_set=pa.array(["high", "critical"], pa.large_string()))
+    severe = pc.fill_null(severe, False).to_numpy(zero_copy_only=False)[rows]
+    out["tickets_90d"] = np.bincount(code[ok], minlength=n)
+    out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=n).astype(np.int64)
 
 
-def _add_usage(out: pd.DataFrame, usage: pd.DataFrame, ids: pd.Index, day) -> None:
-    week = usage["week"].to_numpy(dtype="datetime64[ns]")
-    age = (day - week) / np.timedelta64(1, "D")  # days since the Monday
-    u = usage.loc[(age >= 0) & (age < 56)]
-    code = _codes(u, ids)
-    recent = age[(age >= 0) & (age < 56)] < 28
+def _add_usage(out: pd.DataFrame, usage: pd.DataFrame, rows: np.ndarray, code: np.ndarray, n: int, day) -> None:
+    recent = (day - _dates(usage, "week")[rows]) < np.timedelta64(28, "D")
     ok = code >= 0
-    users = u["active_users"].to_numpy(dtype=float)
-    seats = u["seats"].to_numpy(dtype=float)
+    users = usage["active_users"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    seats = usage["seats"].to_numpy(dtype=float, na_value=np.nan)[rows]
     ratios = []
     for part in (ok & recent, ok & ~recent):
-        s = np.bincount(code[part], weights=seats[part], minlength=len(ids))
-        a = np.bincount(code[part], weights=users[part], minlength=len(ids))
+        s = np.bincount(code[part], weights=seats[part], minlength=n)
+        a = np.bincount(code[part], weights=users[part], minlength=n)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratios.append(np.where(s > 0, a / s, np.nan))
     out["seat_utilisation"] = ratios[0]
     out["usage_trend"] = ratios[0] - ratios[1]
+
+
+def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
+    return lookup(frame["account_id"], ids)
 
 
 # ---------------------------------------------------------------- panel pieces

@@ -18,6 +18,8 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
 from . import arr as _arr
+from ._arrow import lookup
+from ._revenue_frame import _month_of_dates, _units
 from .churn_features import _slug, account_covariates
 from .errors import DataQualityWarning, FeedbackLibError, ParameterError, SmallSampleWarning
 from .survival import last_complete_month, month_end, month_index, parse_as_of
@@ -265,8 +267,12 @@ class ChurnModel:
                 f"(the follow-up the model was fitted on), got {horizon_months!r}"
             )
         x = self.spec_.transform(covariates).drop(columns=self.dropped_covariates_)
-        surv = self.cox_.predict_survival_function(x, times=[float(horizon_months)])
-        p = 1.0 - surv.to_numpy()[0]
+        # lifelines' predict_survival_function, without its per-call DataFrame conversions:
+        # S(h | x) = exp(-H0(h) exp((x - mean) b)), H0 interpolated linearly as lifelines does
+        log_hazard = self.cox_.predict_log_partial_hazard(x[self.cox_.params_.index].to_numpy(dtype=float))
+        baseline = self.cox_.baseline_cumulative_hazard_.iloc[:, 0]
+        h0 = np.interp(float(horizon_months), baseline.index.to_numpy(dtype=float), baseline.to_numpy())
+        p = -np.expm1(-h0 * np.exp(log_hazard.to_numpy()))
         return pd.Series(p, index=pd.Index(covariates["account_id"], name="account_id"), name="churn_probability")
 
     def predict_at_risk(self, dataset, *, as_of, horizon_months: int = 3) -> pd.DataFrame:
@@ -399,18 +405,42 @@ def at_risk_accounts(dataset, *, as_of, horizon_months: int = 3, window_months: 
 
 # ---------------------------------------------------------------- helpers
 def _outcomes(dataset, account_ids: pd.Series, *, start_m: int, end_m: int, as_of) -> tuple[np.ndarray, np.ndarray]:
-    """Months to the first month without revenue after ``start_m`` (event) or to ``end_m`` (censored)."""
-    revenue = _arr.monthly_revenue(dataset.subscriptions, as_of=as_of)
-    m = month_index(revenue["month"])
-    rev = revenue.loc[(revenue["mrr"].to_numpy(dtype=float) > 0) & (m > start_m) & (m <= end_m)]
-    ids = pd.Index(account_ids.to_numpy())
-    code = ids.get_indexer(rev["account_id"].to_numpy())
-    ok = code >= 0
-    # paid months after the landmark that continue the run: month == start_m + rank
-    paid = np.zeros((len(ids), end_m - start_m + 1), dtype=bool)
-    paid[code[ok], month_index(rev["month"])[ok] - start_m] = True
-    paid[:, 0] = True  # paying at the landmark by construction
-    run = np.cumprod(paid, axis=1).sum(axis=1) - 1  # consecutive paid months after the landmark
+    """Months to the first month without revenue after ``start_m`` (event) or to ``end_m`` (censored).
+
+    Paid months follow :func:`feedback_lib.monthly_revenue`'s month-end rule, computed from the
+    subscriptions directly: a subscription with MRR > 0 pays in the months from its start
+    month to the month before the one it ends in (to the month of ``as_of`` when it runs past
+    ``as_of``). Per account, the covered months are swept in start order; the run after
+    ``start_m`` ends at the first month no subscription covers.
+    """
+    subs = dataset.subscriptions
+    as_of = pd.Timestamp(as_of)
+    next_day = np.datetime64(as_of + pd.Timedelta(days=1))
+    start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
+    end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
+    units = _units(subs["mrr"], "subscriptions: column 'mrr'", nonnegative=True)
+    first = _month_of_dates(start)
+    last = np.where(np.isnat(end) | (end >= next_day), month_index(as_of), _month_of_dates(end) - 1)
+    code = lookup(subs["account_id"], account_ids)
+    keep = (code >= 0) & (start < next_day) & (units > 0) & (last > start_m) & (last >= first)
+    code, first, last = code[keep], np.maximum(first[keep], start_m + 1), np.minimum(last[keep], end_m)
+    order = np.lexsort((first, code))
+    code, first, last = code[order], first[order], last[order]
+    # covered up to (within the account, intervals so far): a running max offset by the account
+    span = end_m + 2
+    reach = np.maximum.accumulate(code * span + last) - code * span
+    new_account = np.r_[True, code[1:] != code[:-1]]
+    reach_before = np.where(new_account, start_m, np.r_[start_m, reach[:-1]])
+    gap = first > reach_before + 1  # this interval starts after a month nobody covered
+    # per account: the reach just before its first gap (or at its last interval)
+    covered = np.full(len(account_ids), start_m)
+    first_gap = np.where(gap, np.arange(len(code)), len(code))
+    acc_start = np.flatnonzero(new_account)
+    gap_at = np.minimum.reduceat(first_gap, acc_start) if len(acc_start) else np.zeros(0, dtype=np.int64)
+    acc_end = np.r_[acc_start[1:], len(code)]
+    upto = np.minimum(gap_at, acc_end) - 1  # last interval of the run
+    covered[code[acc_start]] = np.where(upto >= acc_start, reach[np.maximum(upto, 0)], start_m)
+    run = np.minimum(covered, end_m) - start_m  # consecutive paid months after the landmark
     window = end_m - start_m
     event = run < window
     duration = np.where(event, run + 1, window)
@@ -421,7 +451,7 @@ def _sample(cov, duration, event, *, max_rows, seed):
     if max_rows is None or len(cov) <= max_rows:
         return cov.reset_index(drop=True), duration, event, 1.0
     codes = np.arange(len(cov))
-    keep, frac = _sample_accounts(codes, cov["segment"].astype(str).to_numpy(), max_n=max_rows, seed=seed)
+    keep, frac = _sample_accounts(codes, pd.factorize(cov["segment"])[0], max_n=max_rows, seed=seed)
     return cov.loc[keep].reset_index(drop=True), duration[keep], event[keep], frac
 
 
@@ -505,6 +535,11 @@ def _forest(table: pd.DataFrame, *, ax, title: str):
     return ax
 
 
+def _is(column: pd.Series, value: str) -> np.ndarray:
+    """1.0 where a text or categorical column equals ``value``, else 0.0 (missing -> 0.0)."""
+    return column.eq(value).fillna(False).to_numpy(dtype=float)
+
+
 class _DesignSpec:
     """How a snapshot becomes the numeric design matrix (fixed on the training snapshot)."""
 
@@ -529,14 +564,12 @@ class _DesignSpec:
         return cls(segs[1:], fill, columns)
 
     def transform(self, cov: pd.DataFrame) -> pd.DataFrame:
-        seg = cov["segment"].astype(str).to_numpy()
-        nps = cov["nps_category"].astype(str).to_numpy()
         months = cov["days_since_exec_conversation"].to_numpy(dtype=float) / 30.4375
-        x = {f"segment_{_slug(s)}": (seg == s).astype(float) for s in self.segments}
+        x = {f"segment_{_slug(s)}": _is(cov["segment"], s) for s in self.segments}
         x.update(
-            nps_detractor=(nps == "detractor").astype(float),
-            nps_passive=(nps == "passive").astype(float),
-            nps_none=(nps == "none").astype(float),
+            nps_detractor=_is(cov["nps_category"], "detractor"),
+            nps_passive=_is(cov["nps_category"], "passive"),
+            nps_none=_is(cov["nps_category"], "none"),
             nps_trend=np.nan_to_num(cov["nps_trend"].to_numpy(dtype=float)),
             tickets_90d=cov["tickets_90d"].to_numpy(dtype=float),
             high_critical_90d=cov["high_critical_90d"].to_numpy(dtype=float),

@@ -15,6 +15,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
 from lifelines.utils import median_survival_times
 
+from ._revenue_frame import _canonical_revenue, _months_to_datetime
 from .errors import FeedbackLibError, ParameterError, SmallSampleWarning
 
 __all__ = ["KaplanMeierResult", "account_lifetimes", "kaplan_meier", "landmark_lifetimes", "plot_km"]
@@ -45,9 +46,9 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
 
     Notes
     -----
-    Vectorised: within an account sorted by month, a paid month belongs to the first lifetime
-    while ``month index - first month index == its rank``; the first lifetime's length is the
-    count of such months. Discrete time: ``duration_months = d`` with ``churned`` means the
+    Vectorised over the paid months in (account, month) order (already sorted input, as
+    :func:`feedback_lib.monthly_revenue` returns, is only checked): the first lifetime runs from
+    an account's first paid month to the first month that does not follow its predecessor. Discrete time: ``duration_months = d`` with ``churned`` means the
     account paid ``d`` months and had no revenue in month ``start_month + d``.
 
     Examples
@@ -65,31 +66,27 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     as_of = parse_as_of(as_of, where="account_lifetimes")
     require_columns(revenue, ("account_id", "month", "mrr"), where="account_lifetimes: revenue")
     asof_m = month_index(as_of)
-    month = month_index(revenue["month"])
-    paid = (revenue["mrr"].to_numpy(dtype=float) > 0) & (month <= asof_m)
-    acc = revenue["account_id"].to_numpy()[paid]
-    month = month[paid]
-    codes, uniques = pd.factorize(acc, sort=True)
-    order = np.lexsort((month, codes))
-    codes, month = codes[order], month[order]
-    n = len(uniques)
-    first = np.full(n, np.iinfo(np.int64).max)
-    np.minimum.at(first, codes, month)
-    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    rank = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
-    in_first = (month - first[codes]) == rank
-    duration = np.bincount(codes, weights=in_first, minlength=n).astype(np.int64)
+    rv = _canonical_revenue(revenue, last_month=asof_m)
+    paid = np.flatnonzero(rv.units > 0)
+    acc, month = rv.account[paid], rv.month[paid]
+    same_account = acc[1:] == acc[:-1]
+    starts = np.flatnonzero(np.r_[True, ~same_account])  # first paid row of each account
+    breaks = np.flatnonzero(np.r_[True, ~(same_account & (month[1:] == month[:-1] + 1))])
+    # the first lifetime runs from the account's first paid row to the next break in the months
+    ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, starts) + 1]
+    first = month[starts]
+    duration = (ends - starts).astype(np.int64)
     churn_m = first + duration  # first month without revenue after the first lifetime
     churned = churn_m <= asof_m
     return pd.DataFrame(
         {
-            "account_id": pd.array(uniques, dtype=revenue["account_id"].dtype),
-            "start_month": month_start(first),
+            "account_id": rv.labels.take(acc[starts]),
+            "start_month": _months_to_datetime(first),
             "duration_months": duration,
             "churned": churned,
-            "churn_month": month_start(np.where(churned, churn_m, -1)),
+            "churn_month": np.where(churned, _months_to_datetime(churn_m), np.datetime64("NaT", "ns")),
         }
-    ).assign(churn_month=lambda d: d["churn_month"].where(d["churned"]))
+    )
 
 
 def landmark_lifetimes(

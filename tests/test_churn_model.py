@@ -168,3 +168,61 @@ def test_model_without_usage_history_at_the_landmark_still_describes_itself():
     text = model.describe()
     assert "Left out because they did not vary" in text and "Seat utilisation" in text
     assert model.headline().startswith("Detractors churn")
+
+
+# ----------------------------------------------------------------------------- outcomes from subscriptions
+def _outcomes_from_monthly_revenue(dataset, ids: pd.Series, *, start_m: int, end_m: int, as_of) -> tuple:
+    """Reference: consecutive paid months of fl.monthly_revenue after the landmark month start_m."""
+    rev = fl.monthly_revenue(dataset.subscriptions, as_of=as_of)
+    rev = rev[rev["mrr"] > 0]
+    month = (rev["month"].dt.year - 1970) * 12 + rev["month"].dt.month - 1
+    paid = set(zip(rev["account_id"], month))
+    duration, event = [], []
+    for acc in ids:
+        run = 0
+        while start_m + run + 1 <= end_m and (acc, start_m + run + 1) in paid:
+            run += 1
+        churned = run < end_m - start_m
+        duration.append(run + 1 if churned else end_m - start_m)
+        event.append(int(churned))
+    return np.array(duration, dtype=float), np.array(event)
+
+
+@pytest.mark.parametrize("as_of,landmark", [("2026-09-30", "2025-09-30"), ("2026-06-15", "2025-05-31"),
+                                            ("2025-03-31", "2024-12-31")])
+def test_outcomes_from_subscriptions_match_monthly_revenue(demo, as_of, landmark):
+    from feedback_lib.churn_model import _outcomes
+    from feedback_lib.survival import last_complete_month, month_index
+
+    start_m = month_index(pd.Timestamp(landmark))
+    end_m = last_complete_month(pd.Timestamp(as_of))
+    ids = account_covariates(demo, as_of=landmark)["account_id"]
+    got = _outcomes(demo, ids, start_m=start_m, end_m=end_m, as_of=as_of)
+    want = _outcomes_from_monthly_revenue(demo, ids, start_m=start_m, end_m=end_m, as_of=as_of)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    assert 0 < got[1].sum() < len(ids)  # both outcomes occur
+
+
+def test_outcomes_with_overlapping_gapped_and_late_subscriptions():
+    # landmark month 2024-01 (start_m), follow-up to 2024-06; month-end rule as in monthly_revenue
+    subs = pd.DataFrame({
+        "subscription_id": ["s1", "s2", "s3", "s4", "s5", "s6", "s7"],
+        "account_id": ["a", "a", "b", "b", "c", "d", "d"],
+        "start_date": pd.to_datetime(["2023-11-01", "2024-02-10", "2023-12-01", "2024-04-01", "2024-01-05",
+                                      "2024-01-01", "2024-01-01"]),
+        "end_date": pd.to_datetime(["2024-03-01", "2024-05-20", "2024-03-15", None, None,
+                                    "2024-02-01", "2024-07-01"]),
+        "mrr": [10.0, 5.0, 7.0, 7.0, 3.0, 1.0, 0.0],
+    })
+    ds = Dataset(subscriptions=subs)
+    from feedback_lib.churn_model import _outcomes
+
+    start_m = (2024 - 1970) * 12 + 0
+    duration, event = _outcomes(ds, pd.Series(["a", "b", "c", "d"]), start_m=start_m, end_m=start_m + 5,
+                                as_of="2024-06-30")
+    # a: s1 pays Jan-Feb, s2 pays Feb-Apr -> run Feb..Apr = 3 months, churn in May (duration 4)
+    # b: s3 pays Dec-Feb, s4 from Apr -> run Feb only, churn in Mar (duration 2)
+    # c: pays Jan..Jun -> censored at 5; d: s6 pays Jan only, s7 has mrr 0 -> churn in Feb (duration 1)
+    assert duration.tolist() == [4.0, 2.0, 5.0, 1.0]
+    assert event.tolist() == [1, 1, 0, 1]
