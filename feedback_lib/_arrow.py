@@ -34,8 +34,8 @@ def text_array(values) -> pa.ChunkedArray:
     """``values`` (Series, Index, array or list of str/None) as an Arrow string chunked array.
 
     Zero-copy for Arrow-backed columns; other columns are converted once, missing values
-    (``None``, ``NaN``, ``pd.NA``) becoming nulls. Raises ``pa.ArrowInvalid`` or
-    ``pa.ArrowTypeError`` when a cell is not text.
+    (``None``, ``NaN``, ``pd.NA``) becoming nulls, and cells that are not text (numbers in a
+    hand-built frame) becoming their ``str``.
     """
     array = values.array if isinstance(values, (pd.Series, pd.Index)) else values
     if is_arrow_text(array):
@@ -48,7 +48,11 @@ def text_array(values) -> pa.ChunkedArray:
         objects = array.to_numpy(dtype=object, na_value=None)
     else:
         objects = np.asarray(array, dtype=object)
-    return pa.chunked_array([pa.array(objects, type=pa.large_string(), from_pandas=True)])
+    try:
+        return pa.chunked_array([pa.array(objects, type=pa.large_string(), from_pandas=True)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in objects]
+        return pa.chunked_array([pa.array(text, type=pa.large_string())])
 
 
 def string_series(array: pa.Array | pa.ChunkedArray, index=None, *, name=None) -> pd.Series:

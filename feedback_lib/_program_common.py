@@ -11,7 +11,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from ._arrow import lookup, text_array
 from .errors import FeedbackLibError
 from .stats import Proportion, wilson_interval
 
@@ -61,22 +63,28 @@ def mrr_on(subscriptions: pd.DataFrame, account_id, date) -> np.ndarray:
     >>> mrr_on(subs, ["a", "a", "b"], pd.to_datetime(["2024-02-01", "2024-03-15", "2024-03-15"]))
     array([10., 15.,  0.])
     """
-    points = pd.DataFrame(
-        {"account_id": np.asarray(account_id, dtype=object), "date": pd.to_datetime(np.asarray(date))}
-    )
-    out = np.zeros(len(points))
-    if len(points) == 0 or len(subscriptions) == 0:
-        return out
-    points["_row"] = np.arange(len(points))
-    subs = subscriptions[["account_id", "start_date", "end_date", "mrr"]].copy()
-    subs["account_id"] = subs["account_id"].astype(object)
-    joined = points.merge(subs, on="account_id", how="inner")
-    active = (joined["start_date"] <= joined["date"]) & (
-        joined["end_date"].isna() | (joined["date"] < joined["end_date"])
-    )
-    sums = joined.loc[active].groupby("_row")["mrr"].sum()
-    out[sums.index.to_numpy()] = sums.to_numpy()
-    return out
+    when = pd.to_datetime(np.asarray(date)).to_numpy(dtype="datetime64[ns]")
+    n = len(when)
+    if n == 0 or len(subscriptions) == 0:
+        return np.zeros(n)
+    ids = text_array(account_id if isinstance(account_id, pd.Series) else np.asarray(account_id, dtype=object))
+    distinct = pc.unique(ids).drop_null()
+    point = lookup(ids, distinct)
+    sub = lookup(subscriptions["account_id"], distinct)
+    # the subscriptions of each point's account: a range of the subscriptions sorted by account
+    rows = np.flatnonzero(sub >= 0)
+    rows = rows[np.argsort(sub[rows], kind="stable")]
+    lo = np.searchsorted(sub[rows], point, side="left")
+    count = np.searchsorted(sub[rows], point, side="right") - lo
+    count[point < 0] = 0
+    pair_point = np.repeat(np.arange(n), count)
+    pair_sub = rows[np.arange(count.sum()) - np.repeat(np.cumsum(count) - count - lo, count)]
+    start = subscriptions["start_date"].to_numpy(dtype="datetime64[ns]")[pair_sub]
+    end = subscriptions["end_date"].to_numpy(dtype="datetime64[ns]")[pair_sub]
+    day = when[pair_point]
+    active = (start <= day) & (np.isnat(end) | (day < end))
+    mrr = subscriptions["mrr"].to_numpy(dtype=float, na_value=np.nan)[pair_sub]
+    return np.bincount(pair_point[active], weights=mrr[active], minlength=n)
 
 
 def current_mrr(revenue_or_subscriptions: pd.DataFrame, *, as_of, func: str) -> pd.Series:
@@ -90,12 +98,11 @@ def current_mrr(revenue_or_subscriptions: pd.DataFrame, *, as_of, func: str) -> 
     if "subscription_id" in frame.columns or "start_date" in frame.columns:
         require_columns(frame, ["account_id", "start_date", "end_date", "mrr"], table="subscriptions", func=func)
         active = (frame["start_date"] <= as_of) & (frame["end_date"].isna() | (as_of < frame["end_date"]))
-        mrr = frame.loc[active].groupby(frame.loc[active, "account_id"].astype(object))["mrr"].sum()
+        rows = frame.loc[active]
     else:
         require_columns(frame, ["account_id", "month", "mrr"], table="revenue", func=func)
-        month = as_of.to_period("M").start_time
-        rows = frame.loc[frame["month"] == month]
-        mrr = rows.groupby(rows["account_id"].astype(object))["mrr"].sum()
+        rows = frame.loc[frame["month"] == as_of.to_period("M").start_time]
+    mrr = rows.groupby("account_id", observed=True, sort=True)["mrr"].sum()
     mrr = mrr[mrr > 0].astype(float)
     mrr.index.name = "account_id"
     mrr.name = "mrr"

@@ -17,7 +17,6 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 
-from . import arr as _arr
 from ._arrow import lookup
 from ._revenue_frame import _month_of_dates, _units
 from .churn_features import _slug, account_covariates

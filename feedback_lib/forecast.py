@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._revenue_frame import _UNITS, _canonical_revenue
 from .errors import FeedbackLibError, ParameterError, SmallSampleWarning
 from .stats import Proportion, wilson_interval, z_value
 from .survival import month_index, parse_as_of, require_columns
@@ -90,21 +91,22 @@ def observed_churn(
     require_columns(revenue, ("account_id", "month", "mrr"), where="observed_churn: revenue")
     if weight not in ("accounts", "mrr"):
         raise ParameterError(f"observed_churn: weight must be 'accounts' or 'mrr', got {weight!r}")
-    m = month_index(revenue["month"])
     now, then = month_index(as_of), month_index(as_of) - int(window_months)
-    paid = revenue["mrr"].to_numpy(dtype=float) > 0
-    start = revenue.loc[paid & (m == then)].groupby("account_id")["mrr"].sum()
-    if len(start) == 0:
+    rv = _canonical_revenue(revenue, last_month=now)  # one row per account and month, in order
+    paid = rv.units > 0
+    start_rows = np.flatnonzero(paid & (rv.month == then))
+    if len(start_rows) == 0:
         raise FeedbackLibError(
             f"observed_churn: no account paid in the month {window_months} months before {as_of.date()}; "
             "pass a later as_of or a shorter window_months."
         )
-    still = set(revenue.loc[paid & (m == now), "account_id"])
-    churned = ~start.index.isin(list(still))
-    n = len(start)
+    still = np.zeros(len(rv.labels), dtype=bool)
+    still[rv.account[paid & (rv.month == now)]] = True
+    churned = ~still[rv.account[start_rows]]
+    n = len(start_rows)
     if weight == "accounts":
         return wilson_interval(int(churned.sum()), n, confidence=confidence)
-    x = start.to_numpy()
+    x = rv.units[start_rows] / _UNITS
     y = np.where(churned, x, 0.0)
     r = y.sum() / x.sum()
     se = np.sqrt(np.sum((y - r * x) ** 2) / (n * max(n - 1, 1))) / x.mean()

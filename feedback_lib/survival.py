@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
+from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
-from ._revenue_frame import _canonical_revenue, _months_to_datetime
+from ._revenue_frame import _canonical_revenue, _month_of_dates, _months_to_datetime
 from .errors import FeedbackLibError, ParameterError, SmallSampleWarning
 
 __all__ = ["KaplanMeierResult", "account_lifetimes", "kaplan_meier", "landmark_lifetimes", "plot_km"]
@@ -67,11 +68,16 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     require_columns(revenue, ("account_id", "month", "mrr"), where="account_lifetimes: revenue")
     asof_m = month_index(as_of)
     rv = _canonical_revenue(revenue, last_month=asof_m)
-    paid = np.flatnonzero(rv.units > 0)
+    return _first_lifetimes(rv, np.flatnonzero(rv.units > 0), asof_m)
+
+
+def _first_lifetimes(rv, paid: np.ndarray, asof_m: int) -> pd.DataFrame:
+    """:func:`account_lifetimes` of the canonical revenue rows ``paid`` (paid months, in order)."""
     acc, month = rv.account[paid], rv.month[paid]
     same_account = acc[1:] == acc[:-1]
-    starts = np.flatnonzero(np.r_[True, ~same_account])  # first paid row of each account
-    breaks = np.flatnonzero(np.r_[True, ~(same_account & (month[1:] == month[:-1] + 1))])
+    head = np.ones(min(len(paid), 1), dtype=bool)  # the first row opens an account and a run
+    starts = np.flatnonzero(np.r_[head, ~same_account])  # first paid row of each account
+    breaks = np.flatnonzero(np.r_[head, ~(same_account & (month[1:] == month[:-1] + 1))])
     # the first lifetime runs from the account's first paid row to the next break in the months
     ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, starts) + 1]
     first = month[starts]
@@ -145,10 +151,12 @@ def landmark_lifetimes(
     origin = month_index(landmark)
     if origin > month_index(as_of):
         raise FeedbackLibError(f"landmark_lifetimes: landmark {landmark} is after as_of {as_of}")
-    month = month_index(revenue["month"])
-    paying = revenue.loc[(month == origin) & (revenue["mrr"].to_numpy(dtype=float) > 0), "account_id"]
-    later = revenue[(month >= origin) & revenue["account_id"].isin(paying).to_numpy()]
-    lifetimes = account_lifetimes(later, as_of=as_of)
+    asof_m = month_index(as_of)
+    rv = _canonical_revenue(revenue, last_month=asof_m)
+    paid = rv.units > 0
+    paying = np.zeros(len(rv.labels), dtype=bool)
+    paying[rv.account[paid & (rv.month == origin)]] = True
+    lifetimes = _first_lifetimes(rv, np.flatnonzero(paid & (rv.month >= origin) & paying[rv.account]), asof_m)
     if groups is None:
         return lifetimes
     require_columns(groups, ("account_id",), where="landmark_lifetimes: groups")
@@ -272,11 +280,20 @@ def kaplan_meier(
     else:
         groups = lifetimes[by].astype(object).where(lifetimes[by].notna(), "(missing)").to_numpy()
     horizon = float(durations.max()) if horizon is None else float(horizon)
-    labels = sorted(pd.unique(groups), key=str)
+    codes, uniques = pd.factorize(groups)
+    labels = sorted(uniques, key=str)
+    # one row per (group, time, event) with its count: the estimates are those of the subjects,
+    # and the work no longer grows with the number of subjects (Kaplan-Meier, log-rank and RMST
+    # only depend on these counts)
+    counted = pd.DataFrame({"group": codes, "time": durations, "event": events}).value_counts(sort=False)
+    counted = counted.reset_index(name="count")
+    agg_group = uniques.take(counted["group"].to_numpy()) if len(uniques) else np.zeros(0, dtype=object)
+    agg = (counted["time"].to_numpy(dtype=float), counted["event"].to_numpy(dtype=bool),
+           counted["count"].to_numpy(dtype=float), np.asarray(agg_group, dtype=object))
     curves, summary = [], []
-    for label in labels:  # one fit per group (a handful), each vectorised over accounts
-        mask = groups == label
-        curve, row = _km_group(durations[mask], events[mask], label, horizon, confidence)
+    for label in labels:  # one fit per group (a handful)
+        mask = agg[3] == label
+        curve, row = _km_group(agg[0][mask], agg[1][mask], agg[2][mask], label, horizon, confidence)
         curves.append(curve)
         summary.append(row)
     small = [f"{r['group']} (n={r['n']})" for r in summary if r["n"] < _MIN_GROUP]
@@ -290,7 +307,7 @@ def kaplan_meier(
     return KaplanMeierResult(
         curves=pd.concat(curves, ignore_index=True),
         summary=pd.DataFrame(summary),
-        logrank=_logrank(durations, events, groups, labels),
+        logrank=_logrank(*agg, labels),
         by=by,
         confidence=confidence,
     )
@@ -342,17 +359,19 @@ def plot_km(result: KaplanMeierResult, *, ax=None, bands: bool = True, xlabel: s
     return ax
 
 
-def _km_group(durations, events, label, horizon, confidence) -> tuple[pd.DataFrame, dict]:
-    kmf = KaplanMeierFitter(alpha=1 - confidence).fit(durations, events)
+def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd.DataFrame, dict]:
+    """One group's curve and summary row from distinct (duration, event) pairs and their counts."""
+    kmf = KaplanMeierFitter(alpha=1 - confidence).fit(durations, events, weights=counts)
     table = kmf.event_table
     ci = kmf.confidence_interval_survival_function_
+    whole = lambda column: np.rint(table[column].to_numpy()).astype(np.int64)  # noqa: E731 (integer counts)
     curve = pd.DataFrame(
         {
             "group": label,
             "time": table.index.to_numpy(dtype=float),
-            "at_risk": table["at_risk"].to_numpy(),
-            "events": table["observed"].to_numpy(),
-            "censored": table["censored"].to_numpy(),
+            "at_risk": whole("at_risk"),
+            "events": whole("observed"),
+            "censored": whole("censored"),
             "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
             "ci_low": ci.iloc[:, 0].to_numpy(),
             "ci_high": ci.iloc[:, 1].to_numpy(),
@@ -362,8 +381,8 @@ def _km_group(durations, events, label, horizon, confidence) -> tuple[pd.DataFra
     rmst, se = _rmst(curve, horizon)
     row = dict(
         group=label,
-        n=int(len(durations)),
-        events=int(events.sum()),
+        n=int(round(counts.sum())),
+        events=int(round(counts[events].sum())),
         median=float(kmf.median_survival_time_),
         median_ci_low=float(med_ci.iloc[0, 0]),
         median_ci_high=float(med_ci.iloc[0, 1]),
@@ -397,16 +416,19 @@ def _rmst(curve: pd.DataFrame, horizon: float) -> tuple[float, float]:
     return float(rmst), float(np.sqrt(var))
 
 
-def _logrank(durations, events, groups, labels) -> pd.DataFrame:
+def _logrank(durations, events, counts, groups, labels) -> pd.DataFrame:
+    """Log-rank tests on (duration, event, count, group) rows: all groups, then every pair."""
     columns = ["comparison", "test_statistic", "df", "p_value"]
     if len(labels) < 2:
         return pd.DataFrame({c: pd.Series([], dtype=float if c != "comparison" else object) for c in columns})
-    overall = multivariate_logrank_test(durations, groups, events)
+    overall = multivariate_logrank_test(durations, groups, events, weights=counts)
     rows = [("all groups", overall.test_statistic, overall.degrees_of_freedom, overall.p_value)]
     if len(labels) > 2:
-        pairs = pairwise_logrank_test(durations, groups, events).summary
-        for (a, b), r in pairs.iterrows():
-            rows.append((f"{a} vs {b}", r["test_statistic"], 1, r["p"]))
+        for a, b in combinations(labels, 2):
+            ia, ib = groups == a, groups == b
+            pair = logrank_test(durations[ia], durations[ib], events[ia], events[ib],
+                                weights_A=counts[ia], weights_B=counts[ib])
+            rows.append((f"{a} vs {b}", pair.test_statistic, 1, pair.p_value))
     out = pd.DataFrame(rows, columns=columns)
     return out.astype({"test_statistic": float, "df": int, "p_value": float})
 
@@ -437,8 +459,7 @@ def month_index(values) -> np.ndarray | int:
     """Months since 1970-01 of a date or an array/Series of dates (NaT -> a very negative int)."""
     if isinstance(values, pd.Timestamp):
         return int(np.datetime64(values.date(), "M").astype(np.int64))
-    arr = np.asarray(values, dtype="datetime64[ns]").astype("datetime64[M]")
-    return arr.astype(np.int64)
+    return _month_of_dates(np.asarray(values, dtype="datetime64[ns]"))
 
 
 def month_start(index) -> np.ndarray:

@@ -66,15 +66,7 @@ def _as_arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
     """The column as Arrow strings (zero-copy when Arrow-backed), or None if it is not text."""
     if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
         return None
-    try:
-        return text_array(series)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed cells (e.g. numbers in a workbook)
-        return _text_form(series)
-
-
-def _text_form(series: pd.Series) -> pa.ChunkedArray:
-    """Any column as the text form of its cells (missing cells null)."""
-    return text_array(series.map(lambda v: None if pd.isna(v) else str(v)).to_numpy(dtype=object))
+    return text_array(series)  # mixed cells (e.g. numbers in a workbook) keep their text form
 
 
 def _blank_mask(text: pa.ChunkedArray, trimmed: pa.ChunkedArray | None = None) -> pa.ChunkedArray:
@@ -95,9 +87,7 @@ def _parse_text(series: pd.Series, strip: bool) -> pd.Series:
 
     Arrow-backed input that needs no change is passed through without copying its buffers.
     """
-    text = _as_arrow_text(series)
-    if text is None:  # numbers or dates where text is expected: keep their text form
-        text = _text_form(series)
+    text = text_array(series)  # numbers or dates where text is expected keep their text form
     trimmed = pc.utf8_trim_whitespace(text)
     blank = _blank_mask(text, trimmed)
     out = text
@@ -130,8 +120,7 @@ def _parse_number(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(series):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         return pd.Series(values, index=series.index), pd.Series(False, index=series.index)
-    text = _as_arrow_text(series)
-    text = _text_form(series) if text is None else text
+    text = text_array(series)
     trimmed = string_series(pc.utf8_trim_whitespace(text), series.index).mask(blank)
     parsed = pd.to_numeric(trimmed, errors="coerce")
     parsed = pd.Series(parsed.to_numpy(dtype="float64", na_value=np.nan), index=series.index)

@@ -228,3 +228,30 @@ def test_logrank_p_and_group_rmst_are_defined_for_one_group():
     assert math.isnan(km.logrank_p) and math.isnan(km.group_rmst("b"))
     # one group, horizon 4: S = 1 on [0,1), 3/4 on [1,3), 3/4 * 1/2 on [3,4) -> 1 + 1.5 + 0.375
     assert km.group_rmst("a") == pytest.approx(2.875)
+
+
+def test_km_on_counts_equals_lifelines_on_every_subject():
+    # kaplan_meier fits lifelines on (group, time, event) counts; the same fit on one row per
+    # subject (lifelines' own path) must give the same curves, medians and log-rank tests
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    lt = pd.DataFrame({"duration_months": rng.integers(0, 36, n), "churned": rng.random(n) < 0.4,
+                       "segment": rng.choice(["SMB", "Mid-Market", "Enterprise"], n, p=[0.6, 0.3, 0.1])})
+    km = kaplan_meier(lt, by="segment")
+    for segment, g in lt.groupby("segment"):
+        kmf = KaplanMeierFitter().fit(g["duration_months"], g["churned"])
+        curve = km.curves[km.curves["group"] == segment]
+        np.testing.assert_allclose(curve["survival"], kmf.survival_function_.iloc[:, 0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(curve["ci_low"], kmf.confidence_interval_survival_function_.iloc[:, 0], atol=1e-12)
+        np.testing.assert_array_equal(curve["at_risk"], kmf.event_table["at_risk"])
+        assert km.summary.set_index("group").at[segment, "median"] == kmf.median_survival_time_
+    overall = multivariate_logrank_test(lt["duration_months"], lt["segment"], lt["churned"])
+    assert km.logrank_p == pytest.approx(overall.p_value, rel=1e-9)
+    pairs = pairwise_logrank_test(lt["duration_months"], lt["segment"], lt["churned"]).summary
+    for (a, b), row in pairs.iterrows():
+        got = km.logrank.set_index("comparison").loc[f"{a} vs {b}"]
+        assert got["test_statistic"] == pytest.approx(row["test_statistic"], rel=1e-9)
+        assert got["p_value"] == pytest.approx(row["p"], rel=1e-9)

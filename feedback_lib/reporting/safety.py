@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -82,8 +83,25 @@ def mask_emails(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.Dat
     out = frame.copy()
     targets = columns if columns is not None else _text_columns(out)
     for col in targets:
-        out[col] = out[col].map(mask_email, na_action="ignore")
+        # only cells with an '@' can hold an address (a vectorised test, then the regex on those)
+        has_at = _cells(out[col], lambda text: text.str.contains("@", regex=False), lambda v: "@" in v)
+        if has_at.any():
+            values = out[col].astype(object)
+            values[has_at] = values[has_at].map(mask_email)
+            out[col] = values.astype(out[col].dtype) if isinstance(out[col].dtype, pd.StringDtype) else values
     return out
+
+
+def _cells(column: pd.Series, vectorised, one) -> np.ndarray:
+    """Boolean mask of the text cells of ``column`` for which a test holds (False elsewhere).
+
+    ``vectorised`` runs on the ``.str`` accessor; a column the accessor refuses (lists, say)
+    gets ``one`` cell by cell on its string values.
+    """
+    try:
+        return vectorised(column.str).fillna(False).to_numpy(dtype=bool)
+    except (AttributeError, TypeError):
+        return np.fromiter((isinstance(v, str) and one(v) for v in column), dtype=bool, count=len(column))
 
 
 def _text_columns(frame: pd.DataFrame) -> list:
@@ -135,7 +153,12 @@ def safe_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> P
     """
     out = mask_emails(frame)
     for col in _text_columns(out):
-        out[col] = out[col].map(_neutralise, na_action="ignore")
+        formula = _cells(out[col], lambda text: text.str.startswith(_FORMULA_START),
+                         lambda v: v.startswith(_FORMULA_START))
+        if formula.any():
+            values = out[col].astype(object)
+            values[formula] = "'" + values[formula]
+            out[col] = values
     out.columns = [_neutralise(str(c)) for c in out.columns]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +184,9 @@ def find_unmasked_emails(folder: str | Path) -> dict[str, list[str]]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix.lower() in _TEXT_SUFFIXES:
             text = path.read_text(encoding="utf-8", errors="replace")
-            hits = EMAIL_RE.findall(text)
+            if "@" not in text:  # a fast substring test spares the regex most large exports
+                continue
+            hits = [h for line in text.splitlines() if "@" in line for h in EMAIL_RE.findall(line)]
             if hits:
                 found[str(path.relative_to(folder))] = [mask_email(h) for h in hits[:3]]
     return found
