@@ -237,39 +237,35 @@ def mrr_movements(revenue: pd.DataFrame, *, as_of: str | date) -> pd.DataFrame:
     paid = units > 0
     paid_rows = np.flatnonzero(paid)
     first_paid = paid_rows[np.r_[True, np.diff(rv.account[paid_rows]) != 0]] if len(paid_rows) else paid_rows
-    change = units - previous
+    del paid_rows
     category = np.full(n, _UNCHANGED, dtype=np.int8)  # assigned from the last rule to the first
-    category[change < 0] = _CONTRACTION
-    category[change > 0] = _EXPANSION
+    category[units < previous] = _CONTRACTION
+    category[units > previous] = _EXPANSION
     category[paid & (previous == 0)] = _REACTIVATION  # paid before: the first paid month is new
     category[~paid & (previous > 0)] = _CHURN
     category[first_paid] = _NEW
+    del paid, first_paid
 
-    # the last row of an account that stopped paying before the as_of month is doubled: the copy
-    # becomes the churn row of the following month
+    # an account that stopped paying before the as_of month gets a churn row after its last row
     last = np.flatnonzero(np.r_[first[1:], True]) if n else np.zeros(0, dtype=np.int64)
-    doubled = np.zeros(n, dtype=bool)
-    doubled[last] = (units[last] > 0) & (month[last] < as_of_month)
-    row = np.repeat(np.arange(n), doubled + 1)
-    churn_row = np.zeros(len(row), dtype=bool)
-    churn_row[1:] = row[1:] == row[:-1]
-    out_account = rv.account[row]
-    out_month = month[row] + churn_row
-    row_units = units[row]
-    out_units = np.where(churn_row, 0, row_units)
-    out_previous = np.where(churn_row, row_units, previous[row])
-    out_category = np.where(churn_row, _CHURN, category[row]).astype(np.int8)
-    return pd.DataFrame(
-        {
-            "account_id": rv.labels.take(out_account),
-            "month": _months_to_datetime(out_month),
-            "mrr": out_units / _UNITS,
-            "previous_mrr": out_previous / _UNITS,
-            "mrr_change": (out_units - out_previous) / _UNITS,
-            "category": pd.Categorical.from_codes(out_category, categories=list(MOVEMENT_CATEGORIES)),
-        },
-        copy=False,
-    )
+    last = last[(units[last] > 0) & (month[last] < as_of_month)]
+    at = last + 1  # np.insert puts the new rows before these positions
+    out_units = np.insert(units, at, 0)
+    out_previous = np.insert(previous, at, units[last])
+    del previous
+    mrr_change = (out_units - out_previous) / _UNITS
+    columns = {
+        "account_id": rv.labels.take(np.insert(rv.account, at, rv.account[last])),
+        "month": _months_to_datetime(np.insert(month, at, month[last] + 1)),
+        "mrr": out_units / _UNITS,
+    }
+    del out_units
+    columns["previous_mrr"] = out_previous / _UNITS
+    del out_previous
+    columns["mrr_change"] = mrr_change
+    columns["category"] = pd.Categorical.from_codes(np.insert(category, at, _CHURN),
+                                                    categories=list(MOVEMENT_CATEGORIES))
+    return pd.DataFrame(columns, copy=False)
 
 
 def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -440,3 +441,20 @@ def test_entered_list_and_significance():
     assert entered_list(now, before, top=3)["account_id"].tolist() == ["b"]
     assert significance(0.04).startswith("a statistically significant change")
     assert significance(0.5) == "within normal variation (p = 0.50)"
+
+
+def test_safe_csv_on_every_kind_of_text_column(tmp_path):
+    from feedback_lib.reporting.safety import safe_csv
+
+    frame = pd.DataFrame({
+        "arrow": pd.array(["=SUM(A1)", "ok", None, "mail a.b@x.org"], dtype="string[pyarrow]"),
+        "object": np.array(["+1", "fine", "cfo@acme.example", "-2"], dtype=object),
+        "category": pd.Categorical(["@home", "x", "x", "y"]),
+        "lists": [["a@b.com"], [], ["c"], []],
+        "n": [1, -2, 3, 4],
+    })
+    text = safe_csv(frame, tmp_path / "out.csv").read_text(encoding="utf-8")
+    rows = text.splitlines()
+    assert rows[1].startswith("\"'=SUM(A1)\",\"'+1\",\"'@home\"")
+    assert "a***@x.org" in text and "c***@acme.example" in text and "cfo@" not in text
+    assert rows[4].startswith('"mail a***@x.org","\'-2","y"')

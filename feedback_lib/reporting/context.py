@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._arrow import lookup
 from ..errors import ParameterError
 from .params import parse_as_of, report_period
 
@@ -163,16 +164,19 @@ def load_report_data(context: ReportContext, *, demo_accounts: int = 2000, demo_
     tables = {}
     for name, column in _EVENT_DATES.items():
         frame = getattr(data, name)
-        tables[name] = frame[~(frame[column] > context.as_of)].reset_index(drop=True)
-    closed_later = tables["tickets"]["closed_at"] > context.as_of
-    tables["tickets"].loc[closed_later, "closed_at"] = pd.NaT  # still open on as_of
+        later = (frame[column] > context.as_of).to_numpy()
+        tables[name] = frame[~later].reset_index(drop=True) if later.any() else frame  # no copy when nothing is later
+    closed_later = (tables["tickets"]["closed_at"] > context.as_of).to_numpy()
+    if closed_later.any():  # still open on as_of
+        tables["tickets"] = tables["tickets"].assign(
+            closed_at=tables["tickets"]["closed_at"].mask(closed_later, pd.NaT))
     if context.segment:
         known = sorted(map(str, data.accounts["segment"].dropna().unique()))
         if context.segment not in known:
             raise ParameterError(f"segment {context.segment!r} is not in accounts.segment "
                                  f"(known: {', '.join(known) or 'none'}); use '' for all")
-        ids = set(data.accounts.loc[data.accounts["segment"] == context.segment, "account_id"])
-        tables = {name: frame[frame["account_id"].isin(ids)].reset_index(drop=True)
+        ids = data.accounts.loc[data.accounts["segment"] == context.segment, "account_id"]
+        tables = {name: frame[lookup(frame["account_id"], ids) >= 0].reset_index(drop=True)
                   for name, frame in tables.items()}
     segments = tables["accounts"].set_index("account_id")["segment"]
     for name in ("responses", "conversations"):

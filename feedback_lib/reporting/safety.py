@@ -99,7 +99,7 @@ def _cells(column: pd.Series, vectorised, one) -> np.ndarray:
     gets ``one`` cell by cell on its string values.
     """
     try:
-        return vectorised(column.str).fillna(False).to_numpy(dtype=bool)
+        return vectorised(column).to_numpy(dtype=bool, na_value=False)
     except (AttributeError, TypeError):
         return np.fromiter((isinstance(v, str) and one(v) for v in column), dtype=bool, count=len(column))
 
