@@ -250,19 +250,20 @@ def mrr_movements(revenue: pd.DataFrame, *, as_of: str | date) -> pd.DataFrame:
     last = np.flatnonzero(np.r_[first[1:], True]) if n else np.zeros(0, dtype=np.int64)
     last = last[(units[last] > 0) & (month[last] < as_of_month)]
     at = last + 1  # np.insert puts the new rows before these positions
-    out_units = np.insert(units, at, 0)
-    out_previous = np.insert(previous, at, units[last])
-    del previous
-    mrr_change = (out_units - out_previous) / _UNITS
     columns = {
         "account_id": rv.labels.take(np.insert(rv.account, at, rv.account[last])),
         "month": _months_to_datetime(np.insert(month, at, month[last] + 1)),
-        "mrr": out_units / _UNITS,
     }
+    # money columns one at a time, so that few row-sized arrays are alive at once
+    out_units = np.insert(units, at, 0)
+    columns["mrr"] = out_units / _UNITS
+    change = np.insert(previous, at, units[last])
+    del previous
+    columns["previous_mrr"] = change / _UNITS
+    np.subtract(out_units, change, out=change)
     del out_units
-    columns["previous_mrr"] = out_previous / _UNITS
-    del out_previous
-    columns["mrr_change"] = mrr_change
+    columns["mrr_change"] = change / _UNITS
+    del change
     columns["category"] = pd.Categorical.from_codes(np.insert(category, at, _CHURN),
                                                     categories=list(MOVEMENT_CATEGORIES))
     return pd.DataFrame(columns, copy=False)

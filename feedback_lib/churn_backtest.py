@@ -6,9 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.utils import concordance_index
-from scipy.stats import rankdata
 
 from .churn_model import ChurnModel, _outcomes
 from .churn_features import account_covariates
@@ -179,6 +176,8 @@ def _data_end(dataset) -> pd.Timestamp | None:
 
 def _segment_rates(model: ChurnModel, horizon: int) -> dict[str, float]:
     """Share churning within ``horizon`` months by segment at the training landmark (Kaplan-Meier)."""
+    from lifelines import KaplanMeierFitter
+
     seg = model.snapshot_["segment"].astype(str).to_numpy()
     dur, ev = model.training_["duration"].to_numpy(), model.training_["event"].to_numpy()
     rates = {"__all__": float(1 - KaplanMeierFitter().fit(dur, ev).predict(float(horizon)))}
@@ -189,6 +188,8 @@ def _segment_rates(model: ChurnModel, horizon: int) -> dict[str, float]:
 
 
 def _auc(score: np.ndarray, event: np.ndarray) -> float:
+    from scipy.stats import rankdata
+
     r = rankdata(score)
     n1 = event.sum()
     n0 = len(event) - n1
@@ -207,6 +208,8 @@ def _top_decile_churn(score: np.ndarray, event: np.ndarray) -> float:
 
 
 def _metrics(name: str, p: np.ndarray, event: np.ndarray, duration: np.ndarray) -> dict:
+    from lifelines.utils import concordance_index
+
     rate = event.mean()
     top = _top_decile_churn(p, event)
     return dict(
@@ -222,6 +225,8 @@ def _metrics(name: str, p: np.ndarray, event: np.ndarray, duration: np.ndarray) 
 
 
 def _calibration(p: np.ndarray, event: np.ndarray) -> pd.DataFrame:
+    from scipy.stats import rankdata
+
     rank = rankdata(p, method="ordinal")
     decile = (rank - 1) * 10 // len(p) + 1
     df = pd.DataFrame({"decile": decile, "p": p, "e": event})

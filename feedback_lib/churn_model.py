@@ -13,9 +13,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.exceptions import ConvergenceError
-from lifelines.statistics import proportional_hazard_test
 
 from ._arrow import lookup
 from ._revenue_frame import _month_of_dates, _units
@@ -200,6 +197,9 @@ class ChurnModel:
             )
         design = design.drop(columns=constant)
         self.dropped_covariates_ = constant
+        from lifelines import CoxPHFitter  # lifelines loads in ~1 s: only when a model is fitted
+        from lifelines.exceptions import ConvergenceError
+
         train = design.assign(duration=duration, event=event)
         _check_events(int(event.sum()), where="ChurnModel.fit")
         try:
@@ -229,6 +229,8 @@ class ChurnModel:
         frac = _PH_MAX_EVENTS / events
         keep = np.random.default_rng(self.seed).random(len(train)) < frac
         sub = train.loc[keep]
+        from lifelines import CoxPHFitter
+
         cox = CoxPHFitter(penalizer=self.penalizer, alpha=1 - self.confidence).fit(
             sub, duration_col="duration", event_col="event"
         )
@@ -499,7 +501,9 @@ def _hr_table(summary: pd.DataFrame, confidence: float) -> pd.DataFrame:
     )
 
 
-def _ph_table(cox: CoxPHFitter, train: pd.DataFrame) -> pd.DataFrame:
+def _ph_table(cox, train: pd.DataFrame) -> pd.DataFrame:
+    from lifelines.statistics import proportional_hazard_test
+
     test = proportional_hazard_test(cox, train, time_transform="rank").summary
     rows = []
     for name, r in test.iterrows():

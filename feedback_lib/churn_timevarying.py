@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxTimeVaryingFitter
-from lifelines.exceptions import ConvergenceError
 
 from .churn_features import PANEL_COVARIATES, _slug
 from .churn_model import _check_events, _forest, _hr_table, _sample_accounts
@@ -100,6 +98,9 @@ class TimeVaryingChurnModel:
                 "hazard ratios are not identified; drop them via covariates=[...]."
             )
         _check_events(int(df["event"].sum()), where="TimeVaryingChurnModel.fit")
+        from lifelines import CoxTimeVaryingFitter  # lifelines loads in ~1 s: only when fitting
+        from lifelines.exceptions import ConvergenceError
+
         try:
             self.ctv_ = CoxTimeVaryingFitter(penalizer=self.penalizer, alpha=1 - self.confidence).fit(
                 df, id_col="episode", event_col="event", start_col="start", stop_col="stop"

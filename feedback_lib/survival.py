@@ -12,9 +12,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.statistics import logrank_test, multivariate_logrank_test
-from lifelines.utils import median_survival_times
 
 from ._revenue_frame import _canonical_revenue, _month_of_dates, _months_to_datetime
 from .errors import FeedbackLibError, ParameterError, SmallSampleWarning
@@ -361,6 +358,9 @@ def plot_km(result: KaplanMeierResult, *, ax=None, bands: bool = True, xlabel: s
 
 def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd.DataFrame, dict]:
     """One group's curve and summary row from distinct (duration, event) pairs and their counts."""
+    from lifelines import KaplanMeierFitter  # lifelines loads in ~1 s: only when a curve is fitted
+    from lifelines.utils import median_survival_times
+
     kmf = KaplanMeierFitter(alpha=1 - confidence).fit(durations, events, weights=counts)
     table = kmf.event_table
     ci = kmf.confidence_interval_survival_function_
@@ -421,6 +421,8 @@ def _logrank(durations, events, counts, groups, labels) -> pd.DataFrame:
     columns = ["comparison", "test_statistic", "df", "p_value"]
     if len(labels) < 2:
         return pd.DataFrame({c: pd.Series([], dtype=float if c != "comparison" else object) for c in columns})
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+
     overall = multivariate_logrank_test(durations, groups, events, weights=counts)
     rows = [("all groups", overall.test_statistic, overall.degrees_of_freedom, overall.p_value)]
     if len(labels) > 2:

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
-from statsmodels.stats.multitest import multipletests
 
 from ._program_common import current_mrr, require_columns, timestamp
 from .errors import FeedbackLibError
@@ -129,7 +127,10 @@ def theme_trends(
             f"theme_trends: the recent ({recent}) or baseline ({baseline}) periods before {as_of.date()} "
             "hold no commented response; choose a longer freq or fewer periods"
         )
-    p_value = _st.binom.sf(k1 - 1, k1 + k0, n1 / (n1 + n0))
+    from scipy.stats import binom  # scipy.stats and statsmodels load in ~1 s: only here
+    from statsmodels.stats.multitest import multipletests
+
+    p_value = binom.sf(k1 - 1, k1 + k0, n1 / (n1 + n0))
     rising = pd.DataFrame({
         "theme": agg.index, "recent_mentions": k1.to_numpy(), "recent_comments": n1.to_numpy(),
         "recent_share": (k1 / n1).to_numpy(), "baseline_mentions": k0.to_numpy(),
