@@ -7,13 +7,16 @@ Every function looks at the MRR of the month of ``as_of`` in the account-month r
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ._revenue_frame import _UNITS, _as_of_timestamp, _month_number, _month_numbers, _require_columns, _units
+import pyarrow.compute as pc
+
+from ._arrow import text_array
+from ._revenue_frame import _UNITS, _as_of_timestamp, _datetimes, _month_numbers, _require_columns, _units
 from .errors import FeedbackLibError, ParameterError
 
 if TYPE_CHECKING:
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccountsForShare",
+    "RevenueConcentration",
+    "revenue_concentration",
     "arpa",
     "top_share",
     "accounts_for_share",
@@ -38,10 +43,15 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
     pay in it."""
     as_of_ts = _as_of_timestamp(as_of)
     _require_columns(revenue, ("account_id", "month", "mrr"), "revenue")
-    month = _month_numbers(revenue["month"], "revenue: column 'month'")
-    rows = np.flatnonzero(month == _month_number(as_of_ts))
+    # the rows of the month by comparing the dates themselves (no month number per row)
+    dates = _datetimes(revenue["month"], "revenue: column 'month'")
+    if np.isnat(dates).any():
+        _month_numbers(revenue["month"], "revenue: column 'month'")  # raises, naming the rows
+    month_start = as_of_ts.to_period("M").start_time.to_datetime64()
+    next_start = (as_of_ts.to_period("M") + 1).start_time.to_datetime64()
+    rows = np.flatnonzero((dates >= month_start) & (dates < next_start))
     ids = revenue["account_id"].iloc[rows]
-    if ids.duplicated().any():
+    if not _strictly_increasing(ids) and ids.duplicated().any():
         raise FeedbackLibError(
             f"revenue: account {ids[ids.duplicated()].iloc[0]!r} has several rows for "
             f"{as_of_ts:%Y-%m}; pass one row per account and month (as monthly_revenue returns)"
@@ -49,7 +59,7 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
     units = _units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
     values = np.sort(units[units > 0])
     if include_lapsed:
-        known = revenue["account_id"].iloc[np.flatnonzero(month <= _month_number(as_of_ts))].nunique()
+        known = revenue["account_id"].iloc[np.flatnonzero(dates < next_start)].nunique()
         values = np.r_[np.zeros(known - len(values), dtype=np.int64), values]
     if len(values) == 0 or values[-1] == 0:
         raise FeedbackLibError(
@@ -57,6 +67,119 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
             "revenue comes from monthly_revenue with the same or a later as_of"
         )
     return values
+
+
+def _strictly_increasing(ids: pd.Series) -> bool:
+    """Whether ids are in strictly increasing order (then none repeats), in O(n) Arrow compares."""
+    values = text_array(ids)
+    if values.null_count or len(values) < 2:
+        return values.null_count == 0
+    return bool(pc.all(pc.greater(values[1:], values[:-1])).as_py())
+
+
+@dataclass(frozen=True)
+class RevenueConcentration:
+    """How the MRR of one month is spread over accounts: from one pass over the revenue table.
+
+    Attributes
+    ----------
+    month
+        First day of the month measured.
+    n
+        Accounts measured (paying ones; with ``include_lapsed`` also lapsed ones at 0).
+    total_mrr
+        Their MRR.
+    gini
+        Gini coefficient (see :func:`gini`).
+
+    Methods ``top_share``, ``accounts_for_share`` and the ``lorenz`` property give what
+    :func:`top_share`, :func:`accounts_for_share` and :func:`lorenz_curve` give, without
+    reading the revenue table again.
+    """
+
+    month: pd.Timestamp
+    n: int
+    total_mrr: float
+    gini: float
+    _units: np.ndarray = field(repr=False, compare=False)  # MRR in micro-units, ascending
+
+    def top_share(self, top: float = 0.05) -> float:
+        """Share of MRR held by the top ``top`` fraction of accounts (see :func:`top_share`)."""
+        if not 0 < top <= 1:
+            raise ParameterError(f"top must be a fraction in (0, 1], got {top!r} (0.05 = top 5%)")
+        k = max(1, math.ceil(round(top * self.n, 9)))
+        return float(self._units[-k:].sum() / self._units.sum())
+
+    def accounts_for_share(self, share: float = 0.8) -> AccountsForShare:
+        """The fewest largest accounts holding ``share`` of MRR (see :func:`accounts_for_share`)."""
+        if not 0 < share <= 1:
+            raise ParameterError(f"share must be a fraction in (0, 1], got {share!r} (0.8 = 80% of MRR)")
+        top = np.cumsum(self._units[::-1])
+        total = int(top[-1])
+        k = min(int(np.searchsorted(top, share * total * (1 - 1e-12))) + 1, self.n)
+        return AccountsForShare(accounts=k, n=self.n, account_share=k / self.n, mrr_share=float(top[k - 1] / total),
+                                target=float(share), total_mrr=total / _UNITS)
+
+    @property
+    def lorenz(self) -> pd.DataFrame:
+        """The Lorenz curve (see :func:`lorenz_curve`)."""
+        cumulated = np.r_[0, np.cumsum(self._units)]
+        return pd.DataFrame(
+            {
+                "accounts": np.arange(self.n + 1, dtype=np.int64),
+                "account_share": np.arange(self.n + 1) / self.n,
+                "mrr_share": cumulated / cumulated[-1],
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: month, n, total_mrr, gini, top 5% and top 20% shares, accounts holding 80%."""
+        pareto = self.accounts_for_share(0.8)
+        return pd.DataFrame([{"month": self.month, "n": self.n, "total_mrr": self.total_mrr, "gini": self.gini,
+                              "top5_share": self.top_share(0.05), "top20_share": self.top_share(0.20),
+                              "accounts_for_80_share": pareto.account_share}])
+
+
+def revenue_concentration(
+    revenue: pd.DataFrame, *, as_of: str | date, include_lapsed: bool = False
+) -> RevenueConcentration:
+    """Top shares, Gini, Lorenz curve and the 80:20 check of one month, from one pass over ``revenue``.
+
+    Parameters
+    ----------
+    revenue
+        ``account_id, month, mrr`` as :func:`feedback_lib.monthly_revenue` returns.
+    as_of
+        The month of ``as_of`` is measured.
+    include_lapsed
+        As in :func:`lorenz_curve`.
+
+    Returns
+    -------
+    RevenueConcentration
+
+    Notes
+    -----
+    :func:`top_share`, :func:`gini`, :func:`lorenz_curve` and :func:`accounts_for_share` each
+    read the month's rows again; a report that shows several of them calls this once (at a
+    million accounts each read takes about 0.1 s). The formulas are those of the single
+    functions.
+
+    Examples
+    --------
+    >>> revenue = pd.DataFrame({"account_id": list("abcde"),
+    ...     "month": pd.to_datetime(["2024-06-01"] * 5), "mrr": [500.0, 200.0, 150.0, 100.0, 50.0]})
+    >>> c = revenue_concentration(revenue, as_of="2024-06-30")
+    >>> c.n, c.top_share(0.2), c.gini, c.accounts_for_share(0.8).accounts  # Gini (-4*50 - 2*100 + 2*200 + 4*500) / 5000
+    (5, 0.5, 0.4, 3)
+    """
+    values = _mrr_in_month(revenue, as_of, include_lapsed=include_lapsed)
+    n = len(values)
+    weights = 2.0 * np.arange(1, n + 1) - n - 1
+    coefficient = float(weights @ values.astype(np.float64) / (n * float(values.sum())))
+    month = _as_of_timestamp(as_of).to_period("M").start_time
+    return RevenueConcentration(month=month, n=n, total_mrr=float(values.sum() / _UNITS), gini=coefficient,
+                                _units=values)
 
 
 def arpa(revenue: pd.DataFrame, *, as_of: str | date) -> float:
@@ -104,11 +227,7 @@ def top_share(revenue: pd.DataFrame, *, as_of: str | date, top: float = 0.05) ->
     >>> round(top_share(revenue, as_of="2024-06-30"), 4)  # ceil(0.05 * 20) = 1 account: 100 / 290
     0.3448
     """
-    if not 0 < top <= 1:
-        raise ParameterError(f"top must be a fraction in (0, 1], got {top!r} (0.05 = top 5%)")
-    values = _mrr_in_month(revenue, as_of)
-    k = max(1, math.ceil(round(top * len(values), 9)))
-    return float(values[-k:].sum() / values.sum())
+    return revenue_concentration(revenue, as_of=as_of).top_share(top)
 
 
 @dataclass(frozen=True)
@@ -174,20 +293,7 @@ def accounts_for_share(
     >>> r.accounts, r.account_share, r.mrr_share
     (3, 0.6, 0.85)
     """
-    if not 0 < share <= 1:
-        raise ParameterError(f"share must be a fraction in (0, 1], got {share!r} (0.8 = 80% of MRR)")
-    values = _mrr_in_month(revenue, as_of)[::-1]
-    top = np.cumsum(values)
-    total = int(top[-1])
-    k = min(int(np.searchsorted(top, share * total * (1 - 1e-12))) + 1, len(values))
-    return AccountsForShare(
-        accounts=k,
-        n=len(values),
-        account_share=k / len(values),
-        mrr_share=float(top[k - 1] / total),
-        target=float(share),
-        total_mrr=total / _UNITS,
-    )
+    return revenue_concentration(revenue, as_of=as_of).accounts_for_share(share)
 
 
 def lorenz_curve(
@@ -222,16 +328,7 @@ def lorenz_curve(
     1         1            0.5       0.25
     2         2            1.0       1.00
     """
-    values = _mrr_in_month(revenue, as_of, include_lapsed=include_lapsed)
-    n = len(values)
-    cumulated = np.r_[0, np.cumsum(values)]
-    return pd.DataFrame(
-        {
-            "accounts": np.arange(n + 1, dtype=np.int64),
-            "account_share": np.arange(n + 1) / n,
-            "mrr_share": cumulated / cumulated[-1],
-        }
-    )
+    return revenue_concentration(revenue, as_of=as_of, include_lapsed=include_lapsed).lorenz
 
 
 def gini(revenue: pd.DataFrame, *, as_of: str | date, include_lapsed: bool = False) -> float:
@@ -261,10 +358,7 @@ def gini(revenue: pd.DataFrame, *, as_of: str | date, include_lapsed: bool = Fal
     >>> gini(revenue, as_of="2024-06-30")  # (-1 * 100 + 1 * 300) / (2 * 400)
     0.25
     """
-    values = _mrr_in_month(revenue, as_of, include_lapsed=include_lapsed).astype(np.float64)
-    n = len(values)
-    weights = 2.0 * np.arange(1, n + 1) - n - 1
-    return float(weights @ values / (n * values.sum()))
+    return revenue_concentration(revenue, as_of=as_of, include_lapsed=include_lapsed).gini
 
 
 def plot_lorenz(lorenz: pd.DataFrame, *, ax: Axes | None = None) -> Axes:

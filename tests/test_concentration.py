@@ -16,7 +16,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import feedback_lib as fl  # noqa: E402
-from feedback_lib.errors import FeedbackLibError  # noqa: E402
+from feedback_lib.errors import FeedbackLibError, ParameterError  # noqa: E402
 
 AS_OF = "2024-06-30"
 
@@ -147,3 +147,20 @@ def test_concentration_properties(cents, top, share):
     assert sum(ordered[: result.accounts - 1]) / sum(cents) < share  # and no fewer accounts suffice
     shuffled = revenue.sample(frac=1, random_state=0)
     assert fl.gini(shuffled, as_of=AS_OF) == g
+
+
+def test_revenue_concentration_gives_what_the_single_functions_give():
+    rng = np.random.default_rng(3)
+    mrr = np.round(rng.lognormal(5, 1.2, 500), 2)
+    revenue = month_revenue(list(mrr))
+    c = fl.revenue_concentration(revenue, as_of=AS_OF)
+    assert c.n == 500 and c.total_mrr == pytest.approx(mrr.sum())
+    assert c.gini == fl.gini(revenue, as_of=AS_OF)
+    for top in (0.01, 0.05, 0.2, 1.0):
+        assert c.top_share(top) == fl.top_share(revenue, as_of=AS_OF, top=top)
+    assert c.accounts_for_share(0.8) == fl.accounts_for_share(revenue, as_of=AS_OF, share=0.8)
+    pd.testing.assert_frame_equal(c.lorenz, fl.lorenz_curve(revenue, as_of=AS_OF))
+    row = c.to_frame().iloc[0]
+    assert row["top5_share"] == c.top_share(0.05) and row["accounts_for_80_share"] == c.accounts_for_share(0.8).account_share
+    with pytest.raises(ParameterError):
+        c.top_share(0)
