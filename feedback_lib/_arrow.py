@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from .schema import STRING_DTYPE
 
-__all__ = ["is_arrow_text", "lookup", "lookup_columns", "string_series", "text_array"]
+__all__ = ["factorize_text", "is_arrow_text", "lookup", "lookup_columns", "string_series", "text_array"]
 
 
 def is_arrow_text(values) -> bool:
@@ -107,3 +107,45 @@ def lookup_columns(columns: list, ids) -> list[np.ndarray]:
 
 #: Above this many values, :func:`lookup_columns` probes in two threads.
 _PARALLEL_ROWS = 500_000
+
+
+def factorize_text(values) -> tuple[np.ndarray, pd.Index]:
+    """Codes and sorted distinct values of a text column; missing values get the last code.
+
+    The result of ``pd.factorize(values, sort=True, use_na_sentinel=False)``, with the hashing
+    (Arrow's ``dictionary_encode``) split over two threads for long columns: each half is
+    encoded on its own, then the two small dictionaries are merged.
+
+    Examples
+    --------
+    >>> codes, uniques = factorize_text(pd.Series(["b", None, "a", "b"], dtype="string[pyarrow]"))
+    >>> codes.tolist(), list(uniques)
+    ([1, 2, 0, 1], ['a', 'b', <NA>])
+    """
+    array = text_array(values)
+    n = len(array)
+    parts = [array] if n <= _PARALLEL_ROWS else [array.slice(0, n // 2), array.slice(n // 2)]
+
+    def encode(part: pa.ChunkedArray):
+        encoded = pc.dictionary_encode(part.combine_chunks())
+        return encoded.indices, encoded.dictionary
+
+    if len(parts) == 1:
+        encoded = [encode(parts[0])]
+    else:
+        with ThreadPoolExecutor(2) as pool:
+            encoded = list(pool.map(encode, parts))
+    distinct = pc.unique(pa.chunked_array([d for _, d in encoded], type=encoded[0][1].type))
+    order = pc.sort_indices(distinct).to_numpy()
+    sorted_values = distinct.take(pa.array(order))
+    missing = len(sorted_values)  # the code of a missing value
+    codes = []
+    for indices, dictionary in encoded:
+        to_sorted = pc.index_in(dictionary, value_set=sorted_values).to_numpy(zero_copy_only=False).astype(np.int64)
+        local = pc.fill_null(indices, len(dictionary)).to_numpy(zero_copy_only=False)
+        codes.append(np.r_[to_sorted, missing][local])
+    codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    uniques = string_series(sorted_values).tolist()
+    if array.null_count:
+        uniques.append(pd.NA)
+    return codes, pd.Index(pd.array(uniques, dtype=STRING_DTYPE))

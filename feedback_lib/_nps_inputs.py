@@ -43,6 +43,11 @@ def score_codes(scores, *, where: str = "scores", rows: str = "positions") -> np
     series = scores if isinstance(scores, pd.Series) else pd.Series(np.asarray(scores))
     if pd.api.types.is_bool_dtype(series.dtype):
         raise SchemaError(f"{where}: scores are booleans; NPS needs integer scores 0-10")
+    if pd.api.types.is_integer_dtype(series.dtype) and not series.hasnans:  # the canonical case
+        values = series.to_numpy(dtype=np.int64)
+        outside = (values < 0) | (values > 10)
+        if not outside.any():
+            return (values >= 7).astype(np.int8) + (values >= 9)  # 0 detractor (0-6), 1 passive, 2 promoter
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         not_number = np.zeros(len(values), dtype=bool)
@@ -71,7 +76,7 @@ def score_codes(scores, *, where: str = "scores", rows: str = "positions") -> np
             "0-10: fix or drop these responses.",
             failures=pd.concat(frames, ignore_index=True),
         )
-    return np.searchsorted([7, 9], values.astype(np.int8), side="right").astype(np.int8)
+    return (values >= 7).astype(np.int8) + (values >= 9)  # 0 detractor (0-6), 1 passive, 2 promoter
 
 
 def check_method(method: str) -> None:

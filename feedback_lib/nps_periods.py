@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
+from ._arrow import factorize_text, is_arrow_text
 from ._nps_inputs import check_method, check_weights, require_columns, score_codes
+from ._revenue_frame import _month_of_dates, _months_to_datetime
 from .errors import ParameterError, SchemaError, SmallSampleWarning
 from .nps import bootstrap_arrays, change_test, interval_arrays, wald_variance
 from .stats import z_value
@@ -21,6 +24,7 @@ __all__ = ["nps_control_chart", "nps_table"]
 
 FREQS = ("W", "M", "Q", "Y")
 _MONTHS = {"M": 1, "Q": 3, "Y": 12}
+_DAY_NS = 86_400_000_000_000
 TABLE_COLUMNS = ["period", "n_responses", "n", "promoters", "passives", "detractors",
                  "n_effective", "nps", "ci_low", "ci_high", "std_error", "change",
                  "change_p_value", "small_sample"]
@@ -28,56 +32,101 @@ CHART_COLUMNS = ["period", "n", "promoters", "passives", "detractors", "nps", "c
                  "lower_limit", "upper_limit", "std_error", "baseline_n", "flagged"]
 
 
-def period_start(dates: pd.Series, freq: str, *, where: str = "responses: column 'responded_at'"):
-    """Start of the period holding each date, and an integer ordinal (consecutive periods differ by 1).
+def period_ordinal(dates: pd.Series, freq: str, *, where: str = "responses: column 'responded_at'") -> np.ndarray:
+    """Integer ordinal (int64) of the period holding each date; consecutive periods differ by 1.
 
     ``W`` weeks start on Monday; ``M``, ``Q`` and ``Y`` are calendar months, quarters and years.
-    Returns ``(start, ordinal)`` as ``datetime64[ns]`` and ``int64`` arrays.
+    :func:`_ordinal_start` gives each period's first day.
     """
     if freq not in FREQS:
         raise ParameterError(f"freq must be one of {', '.join(FREQS)}; got {freq!r}")
     if not pd.api.types.is_datetime64_dtype(dates.dtype):
         raise SchemaError(f"{where}: needs datetime64 values, got dtype {dates.dtype}; convert with "
                           "pd.to_datetime (time zones removed)")
-    days = dates.to_numpy().astype("datetime64[D]")
-    missing = np.isnat(days)
+    nanoseconds = dates.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    missing = nanoseconds == np.iinfo(np.int64).min  # NaT
     if missing.any():
         rows = ", ".join(str(r) for r in np.flatnonzero(missing)[:10] + 1)
         raise SchemaError(f"{where}: {int(missing.sum())} missing dates (rows {rows}, 1-based); "
                           "every response needs its date")
+    if freq == "W":  # 1970-01-01 is a Thursday: Monday-based weeks start 3 days before it
+        return (nanoseconds + 3 * _DAY_NS) // (7 * _DAY_NS)
+    return _month_of_dates(nanoseconds.view("datetime64[ns]")) // _MONTHS[freq]
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Sorted codes of a grouping column, missing values last (their own group)."""
+    if is_arrow_text(column):
+        return factorize_text(column)
+    return pd.factorize(column, sort=True, use_na_sentinel=False)
+
+
+def _ordinal_start(ordinal: np.ndarray, freq: str) -> np.ndarray:
+    """First day (datetime64[ns]) of the periods numbered ``ordinal`` by :func:`period_ordinal`."""
     if freq == "W":
-        ordinal = (days.astype(np.int64) + 3) // 7  # 1970-01-01 is a Thursday: Monday-based weeks
-        start = (ordinal * 7 - 3).astype("datetime64[D]")
-    else:
-        step = _MONTHS[freq]
-        ordinal = days.astype("datetime64[M]").astype(np.int64) // step
-        start = (ordinal * step).astype("datetime64[M]").astype("datetime64[D]")
-    return start.astype("datetime64[ns]"), ordinal
+        return (np.asarray(ordinal, dtype=np.int64) * 7 - 3).astype("datetime64[D]").astype("datetime64[ns]")
+    return _months_to_datetime(np.asarray(ordinal, dtype=np.int64) * _MONTHS[freq])
 
 
 def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
                   weight: str | None) -> pd.DataFrame:
     """Promoter, passive and detractor counts (or weight sums) per period and group."""
     require_columns(responses, "responses", ["responded_at", "score", *by, *([weight] if weight else [])])
-    codes = score_codes(responses["score"], where="responses: column 'score'", rows="rows")
-    start, ordinal = period_start(responses["responded_at"], freq)
-    frame = pd.DataFrame({c: responses[c].array for c in by})
-    frame["period"] = start
-    frame["_ord"] = ordinal
-    w = 1 if weight is None else check_weights(responses[weight], len(codes),
-                                               where=f"responses: column {weight!r}")
-    for code, name in enumerate(("detractors", "passives", "promoters")):
-        frame[name] = (codes == code) * w
-    frame["_w2"] = np.square(w) * np.ones(len(codes))
-    counts = frame.groupby(["period", *by], sort=True, dropna=False, observed=True).agg(
-        _ord=("_ord", "first"), n_responses=("_ord", "size"), promoters=("promoters", "sum"),
-        passives=("passives", "sum"), detractors=("detractors", "sum"), _w2=("_w2", "sum"),
-    ).reset_index()
-    counts["n"] = counts["promoters"] + counts["passives"] + counts["detractors"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        counts["n_effective"] = (counts["n"] if weight is None
-                                 else counts["n"] ** 2 / counts["_w2"]).astype(float)
-    return counts
+    # the groups' sorted codes (missing last) are hashed in a second thread meanwhile
+    with ThreadPoolExecutor(1) as pool:
+        factorized = [pool.submit(_factorize, responses[col]) for col in by]
+        codes = score_codes(responses["score"], where="responses: column 'score'", rows="rows")
+        ordinal = period_ordinal(responses["responded_at"], freq)
+        w = None if weight is None else check_weights(responses[weight], len(codes),
+                                                      where=f"responses: column {weight!r}")
+        low = int(ordinal.min()) if len(ordinal) else 0
+        periods = int(ordinal.max()) - low + 1 if len(ordinal) else 0
+        period = ordinal - low
+        period_category = period * 3 + codes
+        factorized = [f.result() for f in factorized]
+    group, sizes = None, []
+    for level, uniques in factorized:  # the first grouping column varies slowest
+        group = level if group is None else group * len(uniques) + level
+        sizes.append(len(uniques))
+    groups = int(np.prod(sizes))
+    if periods * groups <= 4 * len(codes) + 1024:  # a dense (group, period) table is small
+        n_cells, cell_keys = groups * periods, None
+        with_category = period_category if group is None else group * (3 * periods) + period_category
+        cell = None  # group * periods + period, computed only when needed
+    else:  # many sparse groups: number only the (group, period) cells that occur
+        cell_keys, cell = np.unique(group * periods + period, return_inverse=True)
+        n_cells = len(cell_keys)
+        with_category = cell * 3 + codes
+
+    def per_cell(index: np.ndarray, weights: np.ndarray | None, width: int) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=n_cells * width).reshape(n_cells, width)
+
+    by_category = per_cell(with_category, w, 3)
+    if w is not None and cell is None:
+        cell = period if group is None else group * periods + period
+    n_rows = by_category.sum(axis=1) if w is None else per_cell(cell, None, 1)[:, 0]
+    occupied = np.flatnonzero(n_rows)
+    key = occupied if cell_keys is None else cell_keys[occupied]
+    order = np.lexsort((key // periods, key % periods))  # by period, then group
+    occupied, key = occupied[order], key[order]
+    counts = {"period": _ordinal_start(key % periods + low, freq)}
+    rest = key // periods
+    digits = []
+    for size in sizes[::-1]:  # the last grouping column varies fastest
+        digits.append(rest % size)
+        rest = rest // size
+    for col, (_, uniques), digit in zip(by, factorized, digits[::-1]):
+        counts[col] = pd.array(uniques.take(digit)).astype(responses[col].dtype)
+    category = by_category[occupied]
+    counts.update(_ord=key % periods + low, n_responses=n_rows[occupied].astype(np.int64),
+                  promoters=category[:, 2], passives=category[:, 1], detractors=category[:, 0])
+    counts["n"] = category.sum(axis=1)
+    if weight is None:
+        counts["n_effective"] = counts["n"].astype(float)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            counts["n_effective"] = counts["n"] ** 2 / per_cell(cell, np.square(w), 1)[occupied, 0]
+    return pd.DataFrame(counts)
 
 
 def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[str] | None = None,
@@ -143,8 +192,9 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
         raise ParameterError("nps_table: the bootstrap is unweighted here; use method="
                              "'adjusted-wald' with weight=, or nps(..., weights=) per group")
     t = period_counts(responses, freq=freq, by=by_cols, weight=weight)
+    col = {c: t[c].to_numpy(dtype=float) for c in ("promoters", "passives", "detractors", "n", "n_effective")}
     t["nps"], t["ci_low"], t["ci_high"], t["std_error"] = interval_arrays(
-        t["promoters"], t["detractors"], t["n"], t["n_effective"], confidence=confidence,
+        col["promoters"], col["detractors"], col["n"], col["n_effective"], confidence=confidence,
         method="wald" if method == "bootstrap" else method)
     if method == "bootstrap" and len(t):
         t["ci_low"], t["ci_high"], t["std_error"] = bootstrap_arrays(
@@ -152,11 +202,13 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
             seed=seed)
     keep = ["_ord", "promoters", "detractors", "n", "n_effective"]
     prev = t.groupby(by_cols, dropna=False, sort=False)[keep].shift(1) if by_cols else t[keep].shift(1)
-    follows = (prev["_ord"] == t["_ord"] - 1).to_numpy()
-    diff, _, _, p_value, _ = change_test(
-        prev["promoters"] / prev["n"], prev["detractors"] / prev["n"], prev["n_effective"],
-        t["promoters"] / t["n"], t["detractors"] / t["n"], t["n_effective"],
-        confidence=confidence)
+    prev = {c: prev[c].to_numpy(dtype=float) for c in keep}
+    follows = prev["_ord"] == t["_ord"].to_numpy() - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff, _, _, p_value, _ = change_test(
+            prev["promoters"] / prev["n"], prev["detractors"] / prev["n"], prev["n_effective"],
+            col["promoters"] / col["n"], col["detractors"] / col["n"], col["n_effective"],
+            confidence=confidence)
     t["change"] = np.where(follows, diff, np.nan)
     t["change_p_value"] = np.where(follows, p_value, np.nan)
     t["small_sample"] = ~(t["n_effective"] >= min_n).to_numpy()  # NaN (zero weight) is small
