@@ -16,6 +16,7 @@ from .errors import FeedbackLibError, ParameterError
 
 _UNITS = 1_000_000  # money is summed in integer micro-units of the currency
 _MAX_MONEY = 1e12  # per row; totals must stay below 9.2e12 (int64 micro-units)
+_DAY_NS = 86_400_000_000_000
 
 
 def _as_of_timestamp(as_of) -> pd.Timestamp:
@@ -71,15 +72,19 @@ def _datetimes(col: pd.Series, what: str) -> np.ndarray:
 def _month_of_dates(values: np.ndarray) -> np.ndarray:
     """Month numbers of a datetime64 array (NaT -> int64 min). Goes through a day -> month table,
     because numpy's calendar conversion to months is slow per element."""
-    days = values.astype("datetime64[D]").view(np.int64)
+    values = np.asarray(values)
+    if values.dtype != np.dtype("datetime64[ns]"):
+        values = values.astype("datetime64[ns]")
     nat = np.isnat(values)
     if nat.all():
         return np.full(len(values), np.iinfo(np.int64).min)
+    days = values.view(np.int64) // _DAY_NS  # floor: days since 1970-01-01 (also before it)
     valid = days[~nat] if nat.any() else days
     low, high = int(valid.min()), int(valid.max())
     table = np.arange(low, high + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     if not nat.any():
-        return table[days - low]
+        days -= low
+        return table[days]
     return np.where(nat, np.iinfo(np.int64).min, table[np.where(nat, low, days) - low])
 
 
@@ -105,16 +110,16 @@ def _units(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray:
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise FeedbackLibError(f"{what}: values are not numbers ({exc})") from exc
-    bad = ~np.isfinite(values) | (np.abs(values) > _MAX_MONEY)
-    if nonnegative:
-        bad |= values < 0
+    # NaN and infinities fail both comparisons
+    bad = ~((values >= (0.0 if nonnegative else -_MAX_MONEY)) & (values <= _MAX_MONEY))
     if bad.any():
         rule = "finite numbers" + (" >= 0" if nonnegative else "") + " below 1e12"
         raise FeedbackLibError(
             f"{what}: {bad.sum()} value(s) are not {rule} (rows {_rows(bad)}; "
             f"e.g. {values[bad][0]!r}); fix or drop those rows"
         )
-    return np.rint(values * _UNITS).astype(np.int64)
+    scaled = np.multiply(values, _UNITS)
+    return np.rint(scaled, out=np.empty(len(values), dtype=np.int64), casting="unsafe")  # no third array
 
 
 _EMPTY_ID = "revenue: column 'account_id' has empty values; every row needs an account"
@@ -214,7 +219,7 @@ def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None) 
         month, units = month[source], units[source]
     ids = _id_values(revenue["account_id"] if source is None else revenue["account_id"].iloc[source])
     new_account = _adjacent_differ(ids)
-    in_order = bool((np.diff(month)[~new_account] > 0).all())
+    in_order = bool(((month[1:] > month[:-1]) | new_account).all())
     if in_order:
         in_order = _increasing_at(ids, np.flatnonzero(new_account) + 1)
     if not in_order:
@@ -234,7 +239,8 @@ def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None) 
             )
     first = np.ones(len(month), dtype=bool)
     first[1:] = new_account
-    account = np.cumsum(first) - 1
+    account = np.cumsum(first, dtype=np.int64)
+    account -= 1
     first_rows = np.flatnonzero(first)
     labels = revenue["account_id"].array.take(first_rows if source is None else source[first_rows])
     return _Revenue(first, account, labels, month, units)
