@@ -501,31 +501,41 @@ def cohort_retention(
     columns = ["cohort", "period_index", "accounts", "retained", "mrr", "starting_mrr", "share",
                "mrr_retention"]
     paid = rv.units > 0
-    paid_rows = np.flatnonzero(paid)
-    if len(paid_rows) == 0:
+    if not paid.any():
         return _empty(columns)
-    first_paid = paid_rows[np.r_[True, np.diff(rv.account[paid_rows]) != 0]]
-    payers = rv.account[first_paid]  # accounts that ever paid, ascending
-    first_row = np.full(rv.account[-1] + 1, -1)
-    first_row[payers] = first_paid
+    first_rows = np.flatnonzero(rv.first)
+    if paid[first_rows].all():  # monthly_revenue's rows start at the first paid month
+        first_paid, payers = first_rows, np.arange(len(first_rows))
+    else:
+        paid_rows = np.flatnonzero(paid)
+        first_paid = paid_rows[np.r_[True, np.diff(rv.account[paid_rows]) != 0]]
+        payers = rv.account[first_paid]  # accounts that ever paid, ascending
     cohort_of = rv.month[first_paid] // step
     low, last_period = int(cohort_of.min()), end_month // step
-    cohort_by_account = np.full(len(first_row), -1)
-    cohort_by_account[payers] = cohort_of - low
     width = last_period - low + 1
     accounts = np.bincount(cohort_of - low, minlength=width)
     starting = np.bincount(cohort_of - low, weights=rv.units[first_paid], minlength=width)
-    snapshot = paid & (((rv.month + 1) % step == 0) | (rv.month == end_month))
+    # snapshot rows: paid in the last month of their period (or in the month of as_of)
+    snapshot = paid if step == 1 else paid & (((rv.month + 1) % step == 0) | (rv.month == end_month))
     if not count_reactivated:
+        first_row = np.full(len(first_rows), -1)
+        first_row[payers] = first_paid
         through = np.cumsum(paid)
         first_of_row = first_row[rv.account]
         months_paid = through - through[first_of_row] + 1
-        snapshot &= months_paid == rv.month - rv.month[first_of_row] + 1
-    rows = np.flatnonzero(snapshot)
-    row_cohort = cohort_by_account[rv.account[rows]]
-    cell = row_cohort * width + rv.month[rows] // step - low - row_cohort
-    retained = np.bincount(cell, minlength=width * width)
-    mrr = np.bincount(cell, weights=rv.units[rows], minlength=width * width)
+        snapshot = snapshot & (months_paid == rv.month - rv.month[first_of_row] + 1)
+    # every row gets its (cohort, period) cell, weighted by whether it is a snapshot: no row
+    # selection; an account that never paid has no cohort and weight 0
+    cohort_by_account = np.zeros(len(first_rows), dtype=np.int64)
+    cohort_by_account[payers] = cohort_of - low
+    row_cohort = np.repeat(cohort_by_account, np.diff(np.r_[first_rows, len(rv.month)]))
+    row_period = rv.month - low * step if step == 1 else rv.month // step - low
+    cell = row_cohort * (width - 1)
+    cell += row_period  # = cohort * width + (period - cohort)
+    del row_cohort, row_period
+    cell[~snapshot] = 0  # any valid cell; their weights are 0
+    retained = np.bincount(cell, weights=snapshot, minlength=width * width)
+    mrr = np.bincount(cell, weights=np.where(snapshot, rv.units, 0), minlength=width * width)
     cohorts = np.flatnonzero(accounts)
     periods = last_period - low - cohorts + 1
     grid_cohort = np.repeat(cohorts, periods)

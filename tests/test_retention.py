@@ -247,3 +247,50 @@ def test_retention_ratios_stay_in_range(rows, as_of_days, window, seed):
     assert trend["n"].iloc[-1] == loose.n
     assert trend["nrr"].iloc[-1] == pytest.approx(loose.nrr)
     assert trend["grr"].iloc[-1] == pytest.approx(loose.grr)
+
+
+def _cohorts_by_loops(revenue: pd.DataFrame, as_of, step: int, count_reactivated: bool) -> dict:
+    """Reference cohort triangle, one account at a time: {(cohort, period): (retained, mrr)}."""
+    end = (pd.Timestamp(as_of).year - 1970) * 12 + pd.Timestamp(as_of).month - 1
+    cells: dict = {}
+    for _, rows in revenue.groupby("account_id"):
+        months = ((rows["month"].dt.year - 1970) * 12 + rows["month"].dt.month - 1).tolist()
+        paid = {m: v for m, v in zip(months, rows["mrr"]) if v > 0 and m <= end}
+        if not paid:
+            continue
+        first = min(paid)
+        cohort = first // step
+        cells.setdefault((cohort, -1), [0, 0.0])
+        cells[(cohort, -1)][0] += 1
+        cells[(cohort, -1)][1] += paid[first]
+        for m, v in paid.items():
+            if not ((m + 1) % step == 0 or m == end):
+                continue
+            if not count_reactivated and any(k not in paid for k in range(first, m + 1)):
+                continue
+            cell = cells.setdefault((cohort, m // step - cohort), [0, 0.0])
+            cell[0] += 1
+            cell[1] += v
+    return cells
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(SUBSCRIPTION, min_size=1, max_size=12), st.integers(0, 800), st.sampled_from(["M", "Q", "Y"]),
+       st.booleans())
+def test_cohort_triangle_matches_a_loop_over_accounts(rows, as_of_days, freq, count_reactivated):
+    frame = subs(*[
+        (a, DAY0 + pd.Timedelta(days=s), None if d is None else DAY0 + pd.Timedelta(days=s + d), cents / 100)
+        for a, s, d, cents in rows
+    ])
+    as_of = DAY0 + pd.Timedelta(days=as_of_days)
+    revenue = fl.monthly_revenue(frame, as_of=as_of)
+    got = fl.cohort_retention(revenue, as_of=as_of, freq=freq, count_reactivated=count_reactivated)
+    want = _cohorts_by_loops(revenue, as_of, {"M": 1, "Q": 3, "Y": 12}[freq], count_reactivated)
+    step = {"M": 1, "Q": 3, "Y": 12}[freq]
+    for row in got.itertuples():
+        cohort = ((row.cohort.year - 1970) * 12 + row.cohort.month - 1) // step
+        accounts, starting = want[(cohort, -1)]
+        retained, mrr = want.get((cohort, row.period_index), (0, 0.0))
+        assert (row.accounts, row.retained) == (accounts, retained)
+        assert row.starting_mrr == pytest.approx(starting) and row.mrr == pytest.approx(mrr)
+    assert got["cohort"].nunique() == sum(1 for key in want if key[1] == -1)
