@@ -76,12 +76,13 @@ def lookup(values, ids) -> np.ndarray:
     return lookup_columns([values], ids)[0]
 
 
-def lookup_columns(columns: list, ids) -> list[np.ndarray]:
+def lookup_columns(columns: list, ids, *, threads: int = 2) -> list[np.ndarray]:
     """:func:`lookup` of several columns against the same ``ids``, with one hash table per thread.
 
     The columns' Arrow chunks are probed as one array (no copy), split over two threads when
-    there are more than ``_PARALLEL_ROWS`` values: Arrow's kernels release the GIL, so the two
-    cores of a laptop-class machine share the work.
+    there are more than ``_PARALLEL_ROWS`` values and ``threads`` is 2: Arrow's kernels release
+    the GIL, so the two cores of a laptop-class machine share the work. Callers that already
+    keep the other core busy pass ``threads=1``.
     """
     arrays = [text_array(c) for c in columns]
     key_set = text_array(ids).combine_chunks()
@@ -95,7 +96,7 @@ def lookup_columns(columns: list, ids) -> list[np.ndarray]:
         found = pc.index_in(part, value_set=key_set)
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
-    if n > _PARALLEL_ROWS:
+    if n > _PARALLEL_ROWS and threads > 1:
         half = n // 2
         with ThreadPoolExecutor(2) as pool:
             flat = np.concatenate(list(pool.map(codes, [probe.slice(0, half), probe.slice(half)])))

@@ -9,6 +9,7 @@ accounts.
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -91,18 +92,20 @@ def account_covariates(
     paying = _PayingAccounts.at(subs, day)
     n = len(paying.ids)
     out = pd.DataFrame({"account_id": string_series(paying.ids)})
-    events = _event_rows(dataset, day)
-    codes = paying.codes_of([ids for ids, _ in events.values()])
-    code = dict(zip(events, codes))
-    rows = {name: r for name, (_, r) in events.items()}
-    out["segment"] = _segment(dataset.accounts, code["accounts"], n)
-    out["plan"] = string_series(text_array(subs["plan"]).take(pa.array(paying.plan_rows)))
-    out["mrr"] = paying.mrr
-    out["mrr_band"] = _bands(out["mrr"], mrr_band_edges)
-    out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
-    _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
-    _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
-    _add_usage(out, dataset.usage, rows["usage"], code["usage"], n, day)
+    with ThreadPoolExecutor(1) as pool:  # usage weeks (the largest table) in a second thread
+        usage = pool.submit(_usage_ratios, dataset.usage, paying.ids, day)
+        events = _event_rows(dataset, day)
+        codes = lookup_columns([ids for ids, _ in events.values()], paying.ids, threads=1)
+        code = dict(zip(events, codes))
+        rows = {name: r for name, (_, r) in events.items()}
+        out["segment"] = _segment(dataset.accounts, code["accounts"], n)
+        out["plan"] = string_series(text_array(subs["plan"]).take(pa.array(paying.plan_rows)))
+        out["mrr"] = paying.mrr
+        out["mrr_band"] = _bands(out["mrr"], mrr_band_edges)
+        out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
+        _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
+        _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
+        out["seat_utilisation"], out["usage_trend"] = usage.result()
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = code["conversations"] >= 0
     held = _dates(dataset.conversations, "held_on")[rows["conversations"]][ok]
@@ -240,16 +243,14 @@ class _PayingAccounts:
         slot = np.full(len(dictionary), -1, dtype=np.int64)
         slot[paying] = np.arange(len(paying))
         code = slot[sub_codes[rows]]
-        # the plan of the largest active subscription; ties go to the earliest row
-        order = np.lexsort((rows, -mrr[rows], code))
-        first = np.r_[True, code[order][1:] != code[order][:-1]] if len(order) else np.zeros(0, bool)
         total = np.bincount(code, weights=mrr[rows], minlength=len(paying))
-        return cls(dictionary, sub_codes, slot, dictionary.take(pa.array(paying)), total, rows[order][first])
-
-    def codes_of(self, columns: list) -> list[np.ndarray]:
-        """Snapshot row of every account id in ``columns`` (-1 when the account is not paying)."""
-        found = lookup_columns(columns, self.dictionary)
-        return [np.where(pos >= 0, self.slot[pos], -1) for pos in found]
+        # the plan of the largest active subscription; ties go to the earliest row
+        largest = np.full(len(paying), -np.inf)
+        np.maximum.at(largest, code, mrr[rows])
+        tied = mrr[rows] == largest[code]
+        plan_rows = np.full(len(paying), len(subs), dtype=np.int64)
+        np.minimum.at(plan_rows, code[tied], rows[tied])
+        return cls(dictionary, sub_codes, slot, dictionary.take(pa.array(paying)), total, plan_rows)
 
     def first_paid_month(self, subs: pd.DataFrame, day: np.datetime64) -> np.ndarray:
         """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
@@ -281,22 +282,22 @@ def _event_rows(dataset, day: np.datetime64) -> dict[str, tuple[pa.ChunkedArray,
     """Per table a snapshot on ``day`` reads: the account ids and positions of the rows it uses.
 
     accounts (all rows), responses and conversations up to ``day``, tickets opened in the 90
-    days ending on ``day``, usage weeks whose Monday lies 0-55 days before ``day``.
+    days ending on ``day`` (usage weeks: :func:`_usage_ratios`).
     """
     opened = _dates(dataset.tickets, "opened_at")
-    age = (day - _dates(dataset.usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
     keep = {
         "accounts": np.ones(len(dataset.accounts), dtype=bool),
         "responses": _dates(dataset.responses, "responded_at") <= day,
         "tickets": (opened <= day) & (opened > day - np.timedelta64(90, "D")),
-        "usage": (age >= 0) & (age < 56),
         "conversations": _dates(dataset.conversations, "held_on") <= day,
     }
-    out = {}
-    for name, mask in keep.items():
-        ids = text_array(getattr(dataset, name)["account_id"])
-        out[name] = (ids, np.arange(len(mask))) if mask.all() else (ids.filter(pa.array(mask)), np.flatnonzero(mask))
-    return out
+    return {name: _rows_of(getattr(dataset, name), mask) for name, mask in keep.items()}
+
+
+def _rows_of(frame: pd.DataFrame, mask: np.ndarray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """The account ids of the rows of ``frame`` in ``mask``, and those rows' positions."""
+    ids = text_array(frame["account_id"])
+    return (ids, np.arange(len(mask))) if mask.all() else (ids.filter(pa.array(mask)), np.flatnonzero(mask))
 
 
 def _segment(accounts: pd.DataFrame, codes: np.ndarray, n: int) -> pd.Series:
@@ -343,10 +344,8 @@ def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, rows: np.ndarray, code:
     idx_last = np.flatnonzero(last)
     has_prev = count[code[idx_last]] >= 2
     prev[code[idx_last[has_prev]]] = score[idx_last[has_prev] - 1]
-    out["nps_category"] = pd.Categorical(
-        np.select([latest >= 9, latest >= 7, latest >= 0], ["promoter", "passive", "detractor"], "none"),
-        categories=_NPS_CATEGORIES,
-    )
+    category = np.where(latest >= 9, 0, np.where(latest >= 7, 1, np.where(latest >= 0, 2, 3)))
+    out["nps_category"] = pd.Categorical.from_codes(category, categories=_NPS_CATEGORIES)
     out["nps_latest"] = latest
     out["nps_trend"] = latest - prev
     out["nps_responses"] = count
@@ -354,25 +353,31 @@ def _add_nps(out: pd.DataFrame, responses: pd.DataFrame, rows: np.ndarray, code:
 
 def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, rows: np.ndarray, code: np.ndarray, n: int) -> None:
     ok = code >= 0
-    severe = pc.is_in(text_array(tickets["severity"]), value_set=pa.array(["high", "critical"], pa.large_string()))
-    severe = pc.fill_null(severe, False).to_numpy(zero_copy_only=False)[rows]
+    severity = text_array(tickets["severity"]).take(pa.array(rows))
+    severe = pc.is_in(severity, value_set=pa.array(["high", "critical"], pa.large_string()))
+    severe = pc.fill_null(severe, False).to_numpy(zero_copy_only=False)
     out["tickets_90d"] = np.bincount(code[ok], minlength=n)
     out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=n).astype(np.int64)
 
 
-def _add_usage(out: pd.DataFrame, usage: pd.DataFrame, rows: np.ndarray, code: np.ndarray, n: int, day) -> None:
-    recent = (day - _dates(usage, "week")[rows]) < np.timedelta64(28, "D")
+def _usage_ratios(usage: pd.DataFrame, ids: pa.Array, day) -> tuple[np.ndarray, np.ndarray]:
+    """Seat utilisation over the usage weeks whose Monday is 0-27 days before ``day``, and its
+    change against the 28 days before that, per account in ``ids`` (NaN without usage)."""
+    age = (day - _dates(usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
+    in_window = (age >= 0) & (age < 56)
+    account_ids, rows = _rows_of(usage, in_window)
+    code = lookup_columns([account_ids], ids, threads=1)[0]
+    recent = age[rows] < 28
     ok = code >= 0
-    users = usage["active_users"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    seats = usage["seats"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    users = usage["active_users"].array.take(rows).to_numpy(dtype=float, na_value=np.nan)
+    seats = usage["seats"].array.take(rows).to_numpy(dtype=float, na_value=np.nan)
     ratios = []
     for part in (ok & recent, ok & ~recent):
-        s = np.bincount(code[part], weights=seats[part], minlength=n)
-        a = np.bincount(code[part], weights=users[part], minlength=n)
+        s = np.bincount(code[part], weights=seats[part], minlength=len(ids))
+        a = np.bincount(code[part], weights=users[part], minlength=len(ids))
         with np.errstate(invalid="ignore", divide="ignore"):
             ratios.append(np.where(s > 0, a / s, np.nan))
-    out["seat_utilisation"] = ratios[0]
-    out["usage_trend"] = ratios[0] - ratios[1]
+    return ratios[0], ratios[0] - ratios[1]
 
 
 def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
