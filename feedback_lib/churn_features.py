@@ -92,8 +92,8 @@ def account_covariates(
     paying = _PayingAccounts.at(subs, day)
     n = len(paying.ids)
     out = pd.DataFrame({"account_id": string_series(paying.ids)})
-    with ThreadPoolExecutor(1) as pool:  # usage weeks (the largest table) in a second thread
-        usage = pool.submit(_usage_ratios, dataset.usage, paying.ids, day)
+    with ThreadPoolExecutor(1) as pool:  # the usage weeks' account look-up in a second thread
+        usage = pool.submit(_usage_weeks, dataset.usage, paying.ids, day)
         events = _event_rows(dataset, day)
         codes = lookup_columns([ids for ids, _ in events.values()], paying.ids, threads=1)
         code = dict(zip(events, codes))
@@ -105,7 +105,7 @@ def account_covariates(
         out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
         _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
         _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
-        out["seat_utilisation"], out["usage_trend"] = usage.result()
+        out["seat_utilisation"], out["usage_trend"] = _usage_ratios(*usage.result(), n)
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = code["conversations"] >= 0
     held = _dates(dataset.conversations, "held_on")[rows["conversations"]][ok]
@@ -282,7 +282,7 @@ def _event_rows(dataset, day: np.datetime64) -> dict[str, tuple[pa.ChunkedArray,
     """Per table a snapshot on ``day`` reads: the account ids and positions of the rows it uses.
 
     accounts (all rows), responses and conversations up to ``day``, tickets opened in the 90
-    days ending on ``day`` (usage weeks: :func:`_usage_ratios`).
+    days ending on ``day`` (usage weeks: :func:`_usage_weeks`).
     """
     opened = _dates(dataset.tickets, "opened_at")
     keep = {
@@ -360,24 +360,27 @@ def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, rows: np.ndarray, cod
     out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=n).astype(np.int64)
 
 
-def _usage_ratios(usage: pd.DataFrame, ids: pa.Array, day) -> tuple[np.ndarray, np.ndarray]:
-    """Seat utilisation over the usage weeks whose Monday is 0-27 days before ``day``, and its
-    change against the 28 days before that, per account in ``ids`` (NaN without usage)."""
+def _usage_weeks(usage: pd.DataFrame, ids: pa.Array, day) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of the usage weeks whose Monday is 0-55 days before ``day``: a bin per week (snapshot row
+    * 2, + 1 for the 28-55 days; ``2 * len(ids)`` when the account is not in the snapshot), and
+    the weeks' seats and active users. Arrow and numpy gathers only, so it runs in parallel."""
     age = (day - _dates(usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
-    in_window = (age >= 0) & (age < 56)
-    account_ids, rows = _rows_of(usage, in_window)
+    account_ids, rows = _rows_of(usage, (age >= 0) & (age < 56))
     code = lookup_columns([account_ids], ids, threads=1)[0]
-    recent = age[rows] < 28
-    ok = code >= 0
-    users = usage["active_users"].array.take(rows).to_numpy(dtype=float, na_value=np.nan)
-    seats = usage["seats"].array.take(rows).to_numpy(dtype=float, na_value=np.nan)
-    ratios = []
-    for part in (ok & recent, ok & ~recent):
-        s = np.bincount(code[part], weights=seats[part], minlength=len(ids))
-        a = np.bincount(code[part], weights=users[part], minlength=len(ids))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratios.append(np.where(s > 0, a / s, np.nan))
-    return ratios[0], ratios[0] - ratios[1]
+    bins = np.where(code >= 0, code * 2 + (age[rows] >= 28), 2 * len(ids))
+    seats = usage["seats"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    users = usage["active_users"].to_numpy(dtype=float, na_value=np.nan)[rows]
+    return bins, seats, users
+
+
+def _usage_ratios(bins: np.ndarray, seats: np.ndarray, users: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seat utilisation (active users / seats) of the recent weeks and its change against the 28
+    days before, per snapshot row (NaN without usage), from :func:`_usage_weeks`."""
+    seat_sums = np.bincount(bins, weights=seats, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
+    user_sums = np.bincount(bins, weights=users, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(seat_sums > 0, user_sums / seat_sums, np.nan)
+    return ratio[:, 0], ratio[:, 0] - ratio[:, 1]
 
 
 def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
