@@ -89,23 +89,27 @@ def account_covariates(
     subs = dataset.subscriptions
     require_columns(subs, ("account_id", "plan", "start_date", "end_date", "mrr"),
                     where="account_covariates: subscriptions")
-    paying = _PayingAccounts.at(subs, day)
-    n = len(paying.ids)
-    out = pd.DataFrame({"account_id": string_series(paying.ids)})
-    with ThreadPoolExecutor(1) as pool:  # the usage weeks' account look-up in a second thread
-        usage = pool.submit(_usage_weeks, dataset.usage, paying.ids, day)
+    index = _AccountIndex(dataset.accounts)
+    with ThreadPoolExecutor(1) as pool:  # the usage weeks (the largest table) in a second thread
+        usage = pool.submit(_usage_weeks, dataset.usage, index.accounts, day)
+        index.add_subscribers(subs)
+        paying = _PayingAccounts.at(subs, index, day)
+        n = len(paying.positions)
+        out = pd.DataFrame({"account_id": string_series(index.ids_of(paying.positions))})
         events = _event_rows(dataset, day)
-        codes = lookup_columns([ids for ids, _ in events.values()], paying.ids, threads=1)
-        code = dict(zip(events, codes))
+        found = lookup_columns([ids for ids, _ in events.values()], index.accounts, threads=1)
+        code = {name: paying.rows_of(index.resolve(pos, ids)) for (name, (ids, _)), pos in zip(events.items(), found)}
         rows = {name: r for name, (_, r) in events.items()}
-        out["segment"] = _segment(dataset.accounts, code["accounts"], n)
+        out["segment"] = _segment(dataset.accounts, index, paying.positions)
         out["plan"] = string_series(text_array(subs["plan"]).take(pa.array(paying.plan_rows)))
         out["mrr"] = paying.mrr
         out["mrr_band"] = _bands(out["mrr"], mrr_band_edges)
         out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
         _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
         _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
-        out["seat_utilisation"], out["usage_trend"] = _usage_ratios(*usage.result(), n)
+        positions, ids, recent, seats, users = usage.result()
+    code["usage"] = paying.rows_of(index.resolve(positions, ids))
+    out["seat_utilisation"], out["usage_trend"] = _usage_ratios(code["usage"], recent, seats, users, n)
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = code["conversations"] >= 0
     held = _dates(dataset.conversations, "held_on")[rows["conversations"]][ok]
@@ -216,33 +220,73 @@ def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- snapshot pieces
-class _PayingAccounts:
-    """Accounts paying on one day, sorted by ``account_id``, and where their subscriptions are.
+class _AccountIndex:
+    """Every account a snapshot can meet, numbered: the rows of the accounts table, then the
+    subscribers missing from it (hand-built data; a loaded Dataset has none).
 
-    ``ids`` are Arrow strings; ``slot`` maps a position in ``dictionary`` (the distinct account
-    ids of the subscriptions table) to the account's row in the snapshot, or -1.
+    Look-ups go against the accounts table's ids alone (so that they can start before the
+    subscriptions are read); :meth:`resolve` finds the few subscribers outside it.
     """
 
-    def __init__(self, dictionary, sub_codes, slot, ids, mrr, plan_rows) -> None:
-        self.dictionary, self.sub_codes, self.slot = dictionary, sub_codes, slot
-        self.ids, self.mrr, self.plan_rows = ids, mrr, plan_rows
+    def __init__(self, accounts: pd.DataFrame) -> None:
+        ids = text_array(accounts["account_id"]) if "account_id" in accounts.columns else text_array([])
+        self.accounts = ids.combine_chunks().cast(pa.large_string())
+        self.extra = pa.array([], type=pa.large_string())
+        self.sorted = len(self.accounts) < 2 or bool(pc.all(pc.greater(self.accounts[1:], self.accounts[:-1])).as_py())
+
+    def add_subscribers(self, subs: pd.DataFrame) -> None:
+        """Number the subscriptions' accounts (``sub_positions``), adding those not in accounts."""
+        ids = text_array(subs["account_id"])
+        positions = lookup_columns([ids], self.accounts, threads=1)[0]
+        missing = (positions < 0) & pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        if missing.any():
+            self.extra = pc.unique(ids.filter(pa.array(missing))).combine_chunks().cast(pa.large_string())
+        self.sub_positions = self.resolve(positions, ids)
+
+    def resolve(self, positions: np.ndarray, ids: pa.ChunkedArray) -> np.ndarray:
+        """``positions`` (from a look-up in ``accounts``) with the extra subscribers filled in."""
+        if len(self.extra) == 0:
+            return positions
+        missing = positions < 0
+        found = lookup(ids.filter(pa.array(missing)), self.extra)
+        positions = positions.copy()
+        positions[missing] = np.where(found >= 0, found + len(self.accounts), -1)
+        return positions
+
+    @property
+    def size(self) -> int:
+        return len(self.accounts) + len(self.extra)
+
+    def ids_of(self, positions: np.ndarray) -> pa.Array:
+        """The account ids of ``positions``."""
+        return pa.concat_arrays([self.accounts, self.extra]).take(pa.array(positions))
+
+
+class _PayingAccounts:
+    """Accounts paying on one day, in ``account_id`` order, with their MRR and largest plan.
+
+    ``positions`` number them as :class:`_AccountIndex` does; ``slot`` maps such a number to
+    the account's row in the snapshot (-1 when it is not paying).
+    """
+
+    def __init__(self, index: _AccountIndex, positions, slot, mrr, plan_rows) -> None:
+        self.index, self.positions, self.slot, self.mrr, self.plan_rows = index, positions, slot, mrr, plan_rows
 
     @classmethod
-    def at(cls, subs: pd.DataFrame, day: np.datetime64) -> _PayingAccounts:
-        encoded = pc.dictionary_encode(text_array(subs["account_id"]).combine_chunks())
-        dictionary = encoded.dictionary
-        sub_codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    def at(cls, subs: pd.DataFrame, index: _AccountIndex, day: np.datetime64) -> _PayingAccounts:
+        sub_positions = index.sub_positions
         end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
         mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
         active = (subs["start_date"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(end) | (end > day))
-        rows = np.flatnonzero(active & (mrr > 0) & (sub_codes >= 0))
-        seen = np.zeros(len(dictionary), dtype=bool)
-        seen[sub_codes[rows]] = True
+        rows = np.flatnonzero(active & (mrr > 0) & (sub_positions >= 0))
+        seen = np.zeros(index.size, dtype=bool)
+        seen[sub_positions[rows]] = True
         paying = np.flatnonzero(seen)
-        paying = paying[pc.sort_indices(dictionary.take(pa.array(paying))).to_numpy()]
-        slot = np.full(len(dictionary), -1, dtype=np.int64)
+        if not index.sorted or len(index.extra):  # numbered out of account_id order
+            paying = paying[pc.sort_indices(index.ids_of(paying)).to_numpy()]
+        slot = np.full(index.size, -1, dtype=np.int64)
         slot[paying] = np.arange(len(paying))
-        code = slot[sub_codes[rows]]
+        code = slot[sub_positions[rows]]
         total = np.bincount(code, weights=mrr[rows], minlength=len(paying))
         # the plan of the largest active subscription; ties go to the earliest row
         largest = np.full(len(paying), -np.inf)
@@ -250,7 +294,11 @@ class _PayingAccounts:
         tied = mrr[rows] == largest[code]
         plan_rows = np.full(len(paying), len(subs), dtype=np.int64)
         np.minimum.at(plan_rows, code[tied], rows[tied])
-        return cls(dictionary, sub_codes, slot, dictionary.take(pa.array(paying)), total, plan_rows)
+        return cls(index, paying, slot, total, plan_rows)
+
+    def rows_of(self, positions: np.ndarray) -> np.ndarray:
+        """Snapshot row of accounts numbered ``positions`` (-1: unknown or not paying)."""
+        return np.where(positions >= 0, self.slot[positions], -1)
 
     def first_paid_month(self, subs: pd.DataFrame, day: np.datetime64) -> np.ndarray:
         """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
@@ -267,9 +315,9 @@ class _PayingAccounts:
         month_end = _months_to_datetime(sm + 1) - np.timedelta64(1, "D")
         checkpoint = np.where(sm == day_m, day, month_end)
         mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
-        code = np.where(self.sub_codes >= 0, self.slot[self.sub_codes], -1)
+        code = self.rows_of(self.index.sub_positions)
         counts = (start <= day) & (mrr > 0) & (np.isnat(end) | (end > checkpoint)) & (code >= 0)
-        first = np.full(len(self.ids), np.iinfo(np.int64).max)
+        first = np.full(len(self.positions), np.iinfo(np.int64).max)
         np.minimum.at(first, code[counts], sm[counts])
         return first
 
@@ -281,12 +329,11 @@ def _dates(frame: pd.DataFrame, column: str) -> np.ndarray:
 def _event_rows(dataset, day: np.datetime64) -> dict[str, tuple[pa.ChunkedArray, np.ndarray]]:
     """Per table a snapshot on ``day`` reads: the account ids and positions of the rows it uses.
 
-    accounts (all rows), responses and conversations up to ``day``, tickets opened in the 90
-    days ending on ``day`` (usage weeks: :func:`_usage_weeks`).
+    Responses and conversations up to ``day``, tickets opened in the 90 days ending on ``day``
+    (usage weeks: :func:`_usage_weeks`).
     """
     opened = _dates(dataset.tickets, "opened_at")
     keep = {
-        "accounts": np.ones(len(dataset.accounts), dtype=bool),
         "responses": _dates(dataset.responses, "responded_at") <= day,
         "tickets": (opened <= day) & (opened > day - np.timedelta64(90, "D")),
         "conversations": _dates(dataset.conversations, "held_on") <= day,
@@ -300,13 +347,13 @@ def _rows_of(frame: pd.DataFrame, mask: np.ndarray) -> tuple[pa.ChunkedArray, np
     return (ids, np.arange(len(mask))) if mask.all() else (ids.filter(pa.array(mask)), np.flatnonzero(mask))
 
 
-def _segment(accounts: pd.DataFrame, codes: np.ndarray, n: int) -> pd.Series:
-    row = np.full(n, -1, dtype=np.int64)
-    ok = codes >= 0
-    row[codes[ok]] = np.flatnonzero(ok)
+def _segment(accounts: pd.DataFrame, index: _AccountIndex, positions: np.ndarray) -> pd.Series:
+    """``accounts.segment`` of accounts numbered ``positions``; ``(unknown)`` for subscribers
+    missing from the accounts table."""
+    known = positions < len(index.accounts)
     if "segment" not in accounts.columns or not len(accounts):
-        return string_series(pa.array(["(unknown)"] * n, type=pa.large_string()))
-    taken = text_array(accounts["segment"]).take(pa.array(row, mask=row < 0))
+        return string_series(pa.array(["(unknown)"] * len(positions), type=pa.large_string()))
+    taken = text_array(accounts["segment"]).take(pa.array(np.where(known, positions, 0), mask=~known))
     return string_series(pc.fill_null(taken, "(unknown)"))
 
 
@@ -360,22 +407,23 @@ def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, rows: np.ndarray, cod
     out["high_critical_90d"] = np.bincount(code[ok], weights=severe[ok], minlength=n).astype(np.int64)
 
 
-def _usage_weeks(usage: pd.DataFrame, ids: pa.Array, day) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Of the usage weeks whose Monday is 0-55 days before ``day``: a bin per week (snapshot row
-    * 2, + 1 for the 28-55 days; ``2 * len(ids)`` when the account is not in the snapshot), and
-    the weeks' seats and active users. Arrow and numpy gathers only, so it runs in parallel."""
+def _usage_weeks(usage: pd.DataFrame, accounts: pa.Array, day):
+    """The usage weeks whose Monday is 0-55 days before ``day``: the position of their account
+    in ``accounts`` (-1: not there), their account ids, whether they are recent (0-27 days), and
+    their seats and active users. Arrow look-ups and numpy gathers only, so it runs in parallel."""
     age = (day - _dates(usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
-    account_ids, rows = _rows_of(usage, (age >= 0) & (age < 56))
-    code = lookup_columns([account_ids], ids, threads=1)[0]
-    bins = np.where(code >= 0, code * 2 + (age[rows] >= 28), 2 * len(ids))
+    ids, rows = _rows_of(usage, (age >= 0) & (age < 56))
+    positions = lookup_columns([ids], accounts, threads=1)[0]
     seats = usage["seats"].to_numpy(dtype=float, na_value=np.nan)[rows]
     users = usage["active_users"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    return bins, seats, users
+    return positions, ids, age[rows] < 28, seats, users
 
 
-def _usage_ratios(bins: np.ndarray, seats: np.ndarray, users: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _usage_ratios(code: np.ndarray, recent: np.ndarray, seats: np.ndarray, users: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray]:
     """Seat utilisation (active users / seats) of the recent weeks and its change against the 28
-    days before, per snapshot row (NaN without usage), from :func:`_usage_weeks`."""
+    days before, per snapshot row (NaN without usage)."""
+    bins = np.where(code >= 0, code * 2 + ~recent, 2 * n)  # (row, recent | before); 2n: not paying
     seat_sums = np.bincount(bins, weights=seats, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
     user_sums = np.bincount(bins, weights=users, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
     with np.errstate(invalid="ignore", divide="ignore"):
