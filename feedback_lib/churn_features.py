@@ -107,9 +107,9 @@ def account_covariates(
         out["tenure_months"] = _month_of_dates(np.array([day]))[0] - paying.first_paid_month(subs, day) + 1
         _add_nps(out, dataset.responses, rows["responses"], code["responses"], n)
         _add_tickets(out, dataset.tickets, rows["tickets"], code["tickets"], n)
-        positions, ids, recent, seats, users = usage.result()
+        positions, ids, sums = usage.result()
     code["usage"] = paying.rows_of(index.resolve(positions, ids))
-    out["seat_utilisation"], out["usage_trend"] = _usage_ratios(code["usage"], recent, seats, users, n)
+    out["seat_utilisation"], out["usage_trend"] = _usage_ratios(code["usage"], sums, n)
     last = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     ok = code["conversations"] >= 0
     held = _dates(dataset.conversations, "held_on")[rows["conversations"]][ok]
@@ -408,27 +408,49 @@ def _add_tickets(out: pd.DataFrame, tickets: pd.DataFrame, rows: np.ndarray, cod
 
 
 def _usage_weeks(usage: pd.DataFrame, accounts: pa.Array, day):
-    """The usage weeks whose Monday is 0-55 days before ``day``: the position of their account
-    in ``accounts`` (-1: not there), their account ids, whether they are recent (0-27 days), and
-    their seats and active users. Arrow look-ups and numpy gathers only, so it runs in parallel."""
-    age = (day - _dates(usage, "week")) / np.timedelta64(1, "D")  # days since the Monday
-    ids, rows = _rows_of(usage, (age >= 0) & (age < 56))
-    positions = lookup_columns([ids], accounts, threads=1)[0]
-    seats = usage["seats"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    users = usage["active_users"].to_numpy(dtype=float, na_value=np.nan)[rows]
-    return positions, ids, age[rows] < 28, seats, users
+    """Seats and active users per account over the usage weeks whose Monday is 0-27 days
+    (recent) and 28-55 days before ``day``: the accounts' positions in ``accounts`` (-1: not
+    there), their ids, and the four sums (seats recent, users recent, seats before, users before).
+
+    A grouped sum over millions of rows by a text key is where DuckDB's hash aggregation beats
+    a numpy look-up per row (it hashes each id once, in compiled code, with short strings
+    inlined), so it runs as SQL over the Arrow buffers of ``usage`` (no copy), on one thread:
+    the caller's thread does the other tables meanwhile.
+    """
+    import duckdb
+
+    table = pa.table({
+        "account_id": text_array(usage["account_id"]),
+        "age": pa.array((day - _dates(usage, "week")) / np.timedelta64(1, "D")),
+        "seats": pa.array(usage["seats"].to_numpy(dtype=float, na_value=np.nan), from_pandas=True),
+        "users": pa.array(usage["active_users"].to_numpy(dtype=float, na_value=np.nan), from_pandas=True),
+    })
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 1")
+        con.register("weeks", table)
+        sums = con.sql(
+            "SELECT account_id, sum(seats) FILTER (WHERE age < 28) AS sr, sum(users) FILTER (WHERE age < 28) AS ur, "
+            "sum(seats) FILTER (WHERE age >= 28) AS sb, sum(users) FILTER (WHERE age >= 28) AS ub "
+            "FROM weeks WHERE age >= 0 AND age < 56 GROUP BY account_id"
+        ).to_arrow_table()
+    finally:
+        con.close()
+    ids = sums.column("account_id")
+    values = [pc.fill_null(sums.column(c), 0.0).to_numpy() for c in ("sr", "ur", "sb", "ub")]
+    return lookup_columns([ids], accounts, threads=1)[0], ids, values
 
 
-def _usage_ratios(code: np.ndarray, recent: np.ndarray, seats: np.ndarray, users: np.ndarray,
-                  n: int) -> tuple[np.ndarray, np.ndarray]:
+def _usage_ratios(code: np.ndarray, sums: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Seat utilisation (active users / seats) of the recent weeks and its change against the 28
-    days before, per snapshot row (NaN without usage)."""
-    bins = np.where(code >= 0, code * 2 + ~recent, 2 * n)  # (row, recent | before); 2n: not paying
-    seat_sums = np.bincount(bins, weights=seats, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
-    user_sums = np.bincount(bins, weights=users, minlength=2 * n + 1)[:2 * n].reshape(n, 2)
+    days before, per snapshot row (NaN without usage), from the sums of :func:`_usage_weeks`."""
+    ok = code >= 0
+    seats_recent, users_recent, seats_before, users_before = (
+        np.bincount(code[ok], weights=v[ok], minlength=n) for v in sums)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(seat_sums > 0, user_sums / seat_sums, np.nan)
-    return ratio[:, 0], ratio[:, 0] - ratio[:, 1]
+        recent = np.where(seats_recent > 0, users_recent / seats_recent, np.nan)
+        before = np.where(seats_before > 0, users_before / seats_before, np.nan)
+    return recent, recent - before
 
 
 def _codes(frame: pd.DataFrame, ids: pd.Index) -> np.ndarray:
