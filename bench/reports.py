@@ -75,7 +75,8 @@ def run_report(kind: str, *, as_of: str, source: Path) -> dict:
         return {"kind": kind, "status": "not yet available", "detail": missing}
     out = Path(tempfile.mkdtemp(prefix=f"bench-report-{kind}-"))
     try:
-        env = {**os.environ, "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},  # glibc defaults
+               "MPLBACKEND": "Agg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         run = run_measured(_command(kind, as_of=as_of, source=source, out=out), env=env)
         result = {"kind": kind, "seconds": run.seconds, "cpu_seconds": run.cpu_seconds, "max_rss_mb": run.max_rss_mb,
                   "tree_peak_mb": run.tree_peak_mb}

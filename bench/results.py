@@ -124,9 +124,13 @@ def _notes(record: dict) -> list[str]:
         if check and not check["equal"]:
             notes.append(f"- {op['label']}: library and baseline DISAGREE: {check['detail']}")
         elif check:
+            default = op.get("default_allocator")
             notes.append(f"- {op['label']}: same result on {check['rows']:,} rows "
                          f"(largest absolute difference {check['max_abs_diff']:.2g}); pair ratios "
-                         + ", ".join(f"{a / b:.2f}" for a, b in zip(op["library_seconds"], op["baseline_seconds"])) + ".")
+                         + ", ".join(f"{a / b:.2f}" for a, b in zip(op["library_seconds"], op["baseline_seconds"]))
+                         + (f"; with glibc's default allocator {default['library_median']:.3f} s vs "
+                            f"{default['baseline_median']:.3f} s, ratio {default['ratio_median']:.2f}" if default else "")
+                         + ".")
         if op.get("info"):
             notes.append(f"- {op['label']}: " + ", ".join(f"{k} = {v:,.4g}" if isinstance(v, float) else f"{k} = {v:,}"
                                                           for k, v in op["info"].items()) + ".")
@@ -175,9 +179,18 @@ METHOD = """## Method
   (library, baseline, library, baseline, ...). The table shows the median time of each side and
   the median of the per-pair ratios library / baseline, so load from other jobs on the machine
   affects both sides of a pair alike.
-- Baselines are hand-written DuckDB SQL (`SET threads TO 2`) over the same in-memory pandas
-  frames, registered with the connection before timing; a baseline ends with its result
-  materialised as an Arrow table (the conversion to pandas is not charged to it). Money is
+- Memory allocator: DuckDB keeps the memory it allocates cached between queries; the library's
+  numpy arrays go through glibc, which by default returns every block above 32 MB to the
+  operating system and page-faults it back on the next call (on the suite's virtual machines
+  about 2 ms per MB, because the host backs guest memory lazily and reclaims what stays idle).
+  The timing processes therefore run with `MALLOC_MMAP_THRESHOLD_=1073741824` (glibc keeps freed
+  blocks up to 1 GiB for reuse) and do not trim memory between calls; the table shows these
+  ratios. Every operation is also timed with glibc's defaults, memory handed back before each
+  call, and the notes give that ratio too. Memory peaks are measured with the defaults.
+- Baselines are hand-written DuckDB SQL (`SET threads TO 2`) over the same in-memory tables,
+  registered with the connection as Arrow tables (DuckDB's fastest scan; text columns convert
+  without a copy) before timing; a baseline ends with its result materialised as an Arrow table
+  (the conversion to pandas is not charged to it). Money is
   added as BIGINT micro-units (exact, as in the library), months are integer keys; where several
   formulations were tried at L, the fastest correct one is kept.
 - Peak memory: one more fresh process per side loads the same inputs, then runs the call once;

@@ -33,26 +33,45 @@ __all__ = ["main", "run_suite", "write_document"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
+#: Environment of the timing workers: glibc keeps freed blocks of up to 1 GiB for reuse instead of
+#: returning every array above 32 MB to the OS. DuckDB manages its own memory and keeps it
+#: cached between queries; numpy allocates through glibc, and without this setting each call
+#: page-faults its arrays back in (about 2 ms per MB on the virtual machines the suite was tuned
+#: on, where the host backs guest memory lazily). The suite also times every operation once
+#: with glibc's defaults and reports those ratios in the notes.
+RETAIN_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30)}
 
-def _worker(args: list[str]) -> dict:
+
+def _worker(args: list[str], *, env: dict[str, str] | None = None) -> dict:
     """Run ``python -m bench.worker op ...`` and return its JSON (or the error it died with)."""
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         out = Path(tmp) / "result.json"
-        run = run_measured([sys.executable, "-m", "bench.worker", "op", *args, "--out", str(out)], cwd=_ROOT)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+        run = run_measured([sys.executable, "-m", "bench.worker", "op", *args, "--out", str(out)], cwd=_ROOT,
+                           env={**environment, **(env or {})})
         if run.returncode != 0 or not out.exists():
             tail = " | ".join(run.stderr.strip().splitlines()[-6:])
             return {"error": f"worker exit {run.returncode}: {tail}"}
         return {**json.loads(out.read_text(encoding="utf-8")), "process_max_rss_mb": run.max_rss_mb}
 
 
-def _measure(name: str, *, folder: Path, inline: bool, mode: str, side: str = "library", repeats: int = 1) -> dict:
-    """One worker measurement, in a fresh child process or (``inline``) in this one."""
+def _measure(name: str, *, folder: Path, inline: bool, mode: str, side: str = "library", repeats: int = 1,
+             retain: bool = True) -> dict:
+    """One worker measurement, in a fresh child process or (``inline``) in this one.
+
+    Timings run with :data:`RETAIN_ALLOCATOR` (``retain``) or with glibc's defaults, freed memory
+    handed back before every call; memory runs always use the defaults.
+    """
     if inline:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return measure_operation(name, data=folder, as_of=AS_OF, mode=mode, side=side, repeats=repeats)
-    return _worker(["--name", name, "--data", str(folder), "--as-of", AS_OF, "--mode", mode, "--side", side,
-                    "--repeats", str(repeats)])
+            return measure_operation(name, data=folder, as_of=AS_OF, mode=mode, side=side, repeats=repeats,
+                                     release=mode == "memory" or not retain)
+    args = ["--name", name, "--data", str(folder), "--as-of", AS_OF, "--mode", mode, "--side", side,
+            "--repeats", str(repeats)]
+    if mode == "memory" or not retain:
+        return _worker([*args, "--release"])
+    return _worker(args, env=RETAIN_ALLOCATOR)
 
 
 def _operation(op: Operation, *, folder: Path, repeats: int, memory: bool, inline: bool,
@@ -70,6 +89,15 @@ def _operation(op: Operation, *, folder: Path, repeats: int, memory: bool, inlin
     if sql:
         result["baseline_median"] = statistics.median(sql)
         result["ratio_median"] = statistics.median(a / b for a, b in zip(lib, sql))
+        log(f"  {op.name}: timing again with glibc's default allocator ...")
+        default = _measure(op.name, folder=folder, inline=inline, mode="time", repeats=repeats, retain=False)
+        if "error" not in default:
+            pairs = list(zip(default["library_seconds"], default["baseline_seconds"]))
+            result["default_allocator"] = {
+                "library_median": statistics.median(a for a, _ in pairs),
+                "baseline_median": statistics.median(b for _, b in pairs),
+                "ratio_median": statistics.median(a / b for a, b in pairs),
+            }
     if memory:
         sides = ("library", "baseline") if op.baseline is not None else ("library",)
         result["memory"] = {side: _measure(op.name, folder=folder, inline=inline, mode="memory", side=side)

@@ -7,7 +7,9 @@ pools or DuckDB state. Results are written as JSON to ``--out``.
   files) and records the peak resident set during generation.
 - ``op --mode time``: loads the inputs, runs the library call and the baseline once (warm-up),
   checks that they agree, then runs ``--repeats`` interleaved pairs (library, baseline,
-  library, baseline, ...) and records every wall time.
+  library, baseline, ...) and records every wall time. With ``--release`` the process hands
+  freed memory back to the OS before every call (glibc ``malloc_trim``); the runner uses it for
+  the default-allocator runs (see :data:`bench.run.RETAIN_ALLOCATOR`).
 - ``op --mode memory --side library|baseline``: loads the inputs, then runs one side once and
   records its peak resident set above the inputs (:func:`bench.measure.peak_during`).
 """
@@ -79,7 +81,7 @@ def _connect(inputs: Inputs, names: tuple[str, ...]):
 
 
 def measure_operation(name: str, *, data: str | Path, as_of: str, mode: str, side: str = "library",
-                      repeats: int = 1) -> dict:
+                      repeats: int = 1, release: bool = True) -> dict:
     """Time (``mode="time"``) or measure the memory of (``mode="memory"``) one operation.
 
     See the module docstring; returns the JSON-ready record.
@@ -100,7 +102,7 @@ def measure_operation(name: str, *, data: str | Path, as_of: str, mode: str, sid
         return {**out, "side": side, "peak_mb": peak, "base_mb": base}
 
     def timed(call):
-        _release_memory()
+        _release_memory() if release else gc.collect()
         begin = time.perf_counter()
         result = call()
         return result, time.perf_counter() - begin
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     op.add_argument("--mode", choices=["time", "memory"], required=True)
     op.add_argument("--side", choices=["library", "baseline"], default="library")
     op.add_argument("--repeats", type=int, default=1)
+    op.add_argument("--release", action="store_true", help="malloc_trim before every timed call")
     op.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # SmallSampleWarning etc. are expected at every scale
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         result = generate(args.scale, args.seed, args.dest)
     else:
         result = measure_operation(args.name, data=args.data, as_of=args.as_of, mode=args.mode, side=args.side,
-                                   repeats=args.repeats)
+                                   repeats=args.repeats, release=args.release or args.mode == "memory")
     Path(args.out).write_text(json.dumps(result, indent=2, default=float), encoding="utf-8")
     return 0
 

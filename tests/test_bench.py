@@ -42,6 +42,7 @@ def test_every_sql_baseline_agrees_with_the_library(tiny):
         if op.baseline is not None:
             assert result["check"]["equal"], f"{op.name}: {result['check']['detail']}"
             assert result["check"]["rows"] > 0
+            assert result["default_allocator"]["ratio_median"] > 0  # timed a second time with glibc's defaults
 
 
 def test_results_have_a_row_with_finite_numbers_per_operation(tiny):
@@ -60,6 +61,7 @@ def test_results_have_a_row_with_finite_numbers_per_operation(tiny):
         numbers = cells[1:4] if op.baseline is not None else cells[1:2]
         assert all(math.isfinite(float(c)) for c in numbers), line
     assert json.loads((out / "results" / "tiny.json").read_text(encoding="utf-8"))["scale"] == "tiny"
+    assert "with glibc's default allocator" in markdown
 
 
 def test_the_check_catches_a_wrong_value():
