@@ -132,7 +132,7 @@ def run_suite(
     seed
         Seed of the demo company.
     repeats
-        Timed pairs per operation; default the scale's (5 at S, 3 at M and L, 1 at tiny).
+        Timed pairs per operation; default the scale's (5, 1 at tiny).
     data_dir
         Root of the Parquet cache.
     out_dir
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=list(SCALES), default="S",
                         help="tiny = 300, S = 10,000, M = 100,000, L = 1,000,000 accounts")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--repeats", type=int, help="timed pairs per operation (default 5 at S, 3 at M/L)")
+    parser.add_argument("--repeats", type=int, help="timed pairs per operation (default 5; 1 at tiny)")
     parser.add_argument("--ops", help="comma-separated operation names (default all; results/<scale>.json "
                         "then holds only these): "
                         + ", ".join(op.name for op in OPERATIONS))

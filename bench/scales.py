@@ -42,6 +42,6 @@ class Scale:
 SCALES: dict[str, Scale] = {
     "tiny": Scale("tiny", 300, None, 1),
     "S": Scale("S", 10_000, None, 5),
-    "M": Scale("M", 100_000, None, 3),
-    "L": Scale("L", 1_000_000, 13, 3),
+    "M": Scale("M", 100_000, None, 5),
+    "L": Scale("L", 1_000_000, 13, 5),
 }

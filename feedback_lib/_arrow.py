@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from .schema import STRING_DTYPE
 
-__all__ = ["factorize_text", "is_arrow_text", "lookup", "lookup_columns", "string_series", "text_array"]
+__all__ = ["factorize_text", "start_factorize_text", "is_arrow_text", "lookup", "lookup_columns", "string_series", "text_array"]
 
 
 def is_arrow_text(values) -> bool:
@@ -114,8 +114,7 @@ def factorize_text(values) -> tuple[np.ndarray, pd.Index]:
     """Codes and sorted distinct values of a text column; missing values get the last code.
 
     The result of ``pd.factorize(values, sort=True, use_na_sentinel=False)``, with the hashing
-    (Arrow's ``dictionary_encode``) split over two threads for long columns: each half is
-    encoded on its own, then the two small dictionaries are merged.
+    (Arrow's ``dictionary_encode``) of a long column shared by a helper thread and this one.
 
     Examples
     --------
@@ -123,30 +122,43 @@ def factorize_text(values) -> tuple[np.ndarray, pd.Index]:
     >>> codes.tolist(), list(uniques)
     ([1, 2, 0, 1], ['a', 'b', <NA>])
     """
+    with ThreadPoolExecutor(1) as pool:
+        return start_factorize_text(values, pool)()
+
+
+def start_factorize_text(values, pool: ThreadPoolExecutor):
+    """Start :func:`factorize_text` on ``pool``; returns the function that finishes it.
+
+    A long column is cut in two: the pool hashes the first half at once, the returned function
+    hashes the second half in the calling thread (so the caller can do other work first and
+    both cores stay busy), then merges the two small dictionaries.
+    """
     array = text_array(values)
     n = len(array)
     parts = [array] if n <= _PARALLEL_ROWS else [array.slice(0, n // 2), array.slice(n // 2)]
+    first = pool.submit(_dictionary_encode, parts[0])
 
-    def encode(part: pa.ChunkedArray):
-        encoded = pc.dictionary_encode(part.combine_chunks())
-        return encoded.indices, encoded.dictionary
+    def finish() -> tuple[np.ndarray, pd.Index]:
+        rest = [_dictionary_encode(part) for part in parts[1:]]
+        encoded = [first.result(), *rest]
+        distinct = pc.unique(pa.chunked_array([d for _, d in encoded], type=encoded[0][1].type))
+        sorted_values = distinct.take(pc.sort_indices(distinct))
+        missing = len(sorted_values)  # the code of a missing value
+        codes = []
+        for indices, dictionary in encoded:
+            to_sorted = pc.index_in(dictionary, value_set=sorted_values).to_numpy(zero_copy_only=False)
+            if indices.null_count:
+                indices, to_sorted = pc.fill_null(indices, len(dictionary)), np.r_[to_sorted, missing]
+            codes.append(to_sorted.astype(np.int64)[indices.to_numpy(zero_copy_only=False)])
+        codes = np.concatenate(codes) if len(codes) > 1 else codes[0]
+        uniques = string_series(sorted_values).tolist()
+        if array.null_count:
+            uniques.append(pd.NA)
+        return codes, pd.Index(pd.array(uniques, dtype=STRING_DTYPE))
 
-    if len(parts) == 1:
-        encoded = [encode(parts[0])]
-    else:
-        with ThreadPoolExecutor(2) as pool:
-            encoded = list(pool.map(encode, parts))
-    distinct = pc.unique(pa.chunked_array([d for _, d in encoded], type=encoded[0][1].type))
-    order = pc.sort_indices(distinct).to_numpy()
-    sorted_values = distinct.take(pa.array(order))
-    missing = len(sorted_values)  # the code of a missing value
-    codes = []
-    for indices, dictionary in encoded:
-        to_sorted = pc.index_in(dictionary, value_set=sorted_values).to_numpy(zero_copy_only=False).astype(np.int64)
-        local = pc.fill_null(indices, len(dictionary)).to_numpy(zero_copy_only=False)
-        codes.append(np.r_[to_sorted, missing][local])
-    codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-    uniques = string_series(sorted_values).tolist()
-    if array.null_count:
-        uniques.append(pd.NA)
-    return codes, pd.Index(pd.array(uniques, dtype=STRING_DTYPE))
+    return finish
+
+
+def _dictionary_encode(part: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    encoded = pc.dictionary_encode(part.combine_chunks())
+    return encoded.indices, encoded.dictionary

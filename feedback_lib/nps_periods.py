@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 
-from ._arrow import factorize_text, is_arrow_text
+from ._arrow import is_arrow_text, start_factorize_text
 from ._nps_inputs import check_method, check_weights, require_columns, score_codes
 from ._revenue_frame import _month_of_dates, _months_to_datetime
 from .errors import ParameterError, SchemaError, SmallSampleWarning
@@ -54,11 +54,13 @@ def period_ordinal(dates: pd.Series, freq: str, *, where: str = "responses: colu
     return _month_of_dates(nanoseconds.view("datetime64[ns]")) // _MONTHS[freq]
 
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Sorted codes of a grouping column, missing values last (their own group)."""
+def _start_factorize(column: pd.Series, pool: ThreadPoolExecutor):
+    """Start computing the sorted codes of a grouping column (missing values last, their own
+    group); returns the function that finishes and returns ``(codes, uniques)``."""
     if is_arrow_text(column):
-        return factorize_text(column)
-    return pd.factorize(column, sort=True, use_na_sentinel=False)
+        return start_factorize_text(column, pool)
+    future = pool.submit(pd.factorize, column, sort=True, use_na_sentinel=False)
+    return future.result
 
 
 def _ordinal_start(ordinal: np.ndarray, freq: str) -> np.ndarray:
@@ -72,18 +74,20 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
                   weight: str | None) -> pd.DataFrame:
     """Promoter, passive and detractor counts (or weight sums) per period and group."""
     require_columns(responses, "responses", ["responded_at", "score", *by, *([weight] if weight else [])])
-    # the groups' sorted codes (missing last) are hashed in a second thread meanwhile
+    # the groups' sorted codes (missing last): their hashing starts in a second thread
     with ThreadPoolExecutor(1) as pool:
-        factorized = [pool.submit(_factorize, responses[col]) for col in by]
+        factorized = [_start_factorize(responses[col], pool) for col in by]
         codes = score_codes(responses["score"], where="responses: column 'score'", rows="rows")
         ordinal = period_ordinal(responses["responded_at"], freq)
         w = None if weight is None else check_weights(responses[weight], len(codes),
                                                       where=f"responses: column {weight!r}")
         low = int(ordinal.min()) if len(ordinal) else 0
         periods = int(ordinal.max()) - low + 1 if len(ordinal) else 0
-        period = ordinal - low
-        period_category = period * 3 + codes
-        factorized = [f.result() for f in factorized]
+        period_category = ordinal  # (period - low) * 3 + category, in place
+        period_category -= low
+        period_category *= 3
+        period_category += codes
+        factorized = [finish() for finish in factorized]
     group, sizes = None, []
     for level, uniques in factorized:  # the first grouping column varies slowest
         group = level if group is None else group * len(uniques) + level
@@ -94,7 +98,7 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
         with_category = period_category if group is None else group * (3 * periods) + period_category
         cell = None  # group * periods + period, computed only when needed
     else:  # many sparse groups: number only the (group, period) cells that occur
-        cell_keys, cell = np.unique(group * periods + period, return_inverse=True)
+        cell_keys, cell = np.unique(group * periods + period_category // 3, return_inverse=True)
         n_cells = len(cell_keys)
         with_category = cell * 3 + codes
 
@@ -103,6 +107,7 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
 
     by_category = per_cell(with_category, w, 3)
     if w is not None and cell is None:
+        period = period_category // 3
         cell = period if group is None else group * periods + period
     n_rows = by_category.sum(axis=1) if w is None else per_cell(cell, None, 1)[:, 0]
     occupied = np.flatnonzero(n_rows)
@@ -118,7 +123,7 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
     for col, (_, uniques), digit in zip(by, factorized, digits[::-1]):
         counts[col] = pd.array(uniques.take(digit)).astype(responses[col].dtype)
     category = by_category[occupied]
-    counts.update(_ord=key % periods + low, n_responses=n_rows[occupied].astype(np.int64),
+    counts.update(_ord=key % periods + low, _group=key // periods, n_responses=n_rows[occupied].astype(np.int64),
                   promoters=category[:, 2], passives=category[:, 1], detractors=category[:, 0])
     counts["n"] = category.sum(axis=1)
     if weight is None:
@@ -200,10 +205,14 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
         t["ci_low"], t["ci_high"], t["std_error"] = bootstrap_arrays(
             t["promoters"], t["passives"], t["detractors"], confidence=confidence, n_boot=n_boot,
             seed=seed)
-    keep = ["_ord", "promoters", "detractors", "n", "n_effective"]
-    prev = t.groupby(by_cols, dropna=False, sort=False)[keep].shift(1) if by_cols else t[keep].shift(1)
-    prev = {c: prev[c].to_numpy(dtype=float) for c in keep}
-    follows = prev["_ord"] == t["_ord"].to_numpy() - 1
+    # the previous row of the same group (rows are sorted by period, then group)
+    ordinal, group = t["_ord"].to_numpy(), t["_group"].to_numpy()
+    order = np.lexsort((ordinal, group))
+    previous = np.full(len(t), -1)
+    same = group[order][1:] == group[order][:-1]
+    previous[order[1:][same]] = order[:-1][same]
+    follows = (previous >= 0) & (ordinal[previous] == ordinal - 1)
+    prev = {c: np.where(previous >= 0, col[c][previous], np.nan) for c in ("promoters", "detractors", "n", "n_effective")}
     with np.errstate(invalid="ignore", divide="ignore"):
         diff, _, _, p_value, _ = change_test(
             prev["promoters"] / prev["n"], prev["detractors"] / prev["n"], prev["n_effective"],
@@ -211,13 +220,13 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
             confidence=confidence)
     t["change"] = np.where(follows, diff, np.nan)
     t["change_p_value"] = np.where(follows, p_value, np.nan)
-    t["small_sample"] = ~(t["n_effective"] >= min_n).to_numpy()  # NaN (zero weight) is small
+    t["small_sample"] = ~(col["n_effective"] >= min_n)  # NaN (zero weight) is small
     if t["small_sample"].any():
         warnings.warn(
             f"{int(t['small_sample'].sum())} of {len(t)} NPS rows rest on fewer than min_n={min_n} "
             "responses (column small_sample); read their NPS as indicative, or use a longer freq "
             "or fewer groups", SmallSampleWarning, stacklevel=2)
-    out = t[["period", *by_cols, *TABLE_COLUMNS[1:]]].reset_index(drop=True)
+    out = pd.DataFrame({c: t[c] for c in ["period", *by_cols, *TABLE_COLUMNS[1:]]})
     out.attrs = {"freq": freq, "confidence": confidence, "method": method, "weight": weight}
     return out
 
