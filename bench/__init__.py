@@ -5,5 +5,5 @@ demo company as Parquet under ``bench/data/``, checks every heavy library operat
 SQL baseline, times both interleaved, measures peak memory, runs the weekly and quarterly
 reports end to end, and writes ``bench/results.md``. See :mod:`bench.run`;
 ``python -m bench.profiling --scale L <operation>`` shows where the library's time goes
-(``bench/findings.md`` has the analysis of the missed targets).
+(``bench/findings.md`` explains the results).
 """

@@ -218,7 +218,7 @@ def render_document(records: list[dict]) -> str:
     records = sorted(records, key=lambda r: order.get(r["scale"], 9))
     lines = ["# Benchmark results", "",
              "Produced by `python -m bench --scale <S|M|L>` (`make bench SCALE=L`); each section is the "
-             "latest run at that scale. Profiles and proposed changes for every missed target: `findings.md`.", ""]
+             "latest run at that scale. What made the difference, and what is left: `findings.md`.", ""]
     if records:
         lines += _environment(records[0]["environment"]) + [""]
     for record in records:
