@@ -240,7 +240,7 @@ class _AccountIndex:
         positions = lookup_columns([ids], self.accounts, threads=1)[0]
         missing = (positions < 0) & pc.is_valid(ids).to_numpy(zero_copy_only=False)
         if missing.any():
-            self.extra = pc.unique(ids.filter(pa.array(missing))).combine_chunks().cast(pa.large_string())
+            self.extra = pc.unique(ids.filter(pa.array(missing))).cast(pa.large_string())
         self.sub_positions = self.resolve(positions, ids)
 
     def resolve(self, positions: np.ndarray, ids: pa.ChunkedArray) -> np.ndarray:

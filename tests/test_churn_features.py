@@ -192,3 +192,21 @@ def test_monthly_panel_equals_a_literal_reading_of_the_mechanism():
         ref.sort_values(key, ignore_index=True).astype({c: int for c in ref.columns[2:]}),
     )
     assert ref["event"].sum() > 20 and ref["detractor"].sum() > 20 and ref["ticket_burst"].sum() > 20
+
+
+def test_account_covariates_do_not_depend_on_row_order_or_on_the_accounts_table(snapshot_company):
+    # the fast paths assume nothing: shuffled tables, unsorted accounts, a subscriber missing
+    # from accounts (its segment is '(unknown)'), and no accounts table at all
+    want = account_covariates(snapshot_company, as_of="2024-06-30")
+    shuffled = Dataset(**{name: frame.sample(frac=1, random_state=1).reset_index(drop=True)
+                          for name, frame in snapshot_company.tables().items()})
+    pd.testing.assert_frame_equal(account_covariates(shuffled, as_of="2024-06-30"), want)
+    without_a = Dataset(**{**snapshot_company.tables(),
+                           "accounts": snapshot_company.accounts[snapshot_company.accounts["account_id"] != "A"]})
+    got = account_covariates(without_a, as_of="2024-06-30")
+    assert got["segment"].tolist() == ["(unknown)", "Enterprise"]
+    pd.testing.assert_frame_equal(got.drop(columns="segment"), want.drop(columns="segment"))
+    nobody = Dataset(**{**snapshot_company.tables(), "accounts": snapshot_company.accounts.iloc[:0]})
+    got = account_covariates(nobody, as_of="2024-06-30")
+    assert got["segment"].tolist() == ["(unknown)", "(unknown)"]
+    pd.testing.assert_frame_equal(got.drop(columns="segment"), want.drop(columns="segment"))

@@ -267,3 +267,23 @@ def test_validation_does_not_mutate_input():
         validate_tables(raw, errors="quarantine")
     for t in TABLES:
         pd.testing.assert_frame_equal(raw[t], before[t])
+
+
+@pytest.mark.parametrize("order", [["account_id", "week"], ["week", "account_id"], None])
+def test_unique_key_check_finds_repeats_in_any_row_order(tmp_path, order):
+    # exports sorted by the key columns (in either order) are checked without hashing; the
+    # repeat of (A1, 2024-06-10) must be found the same way in sorted and in shuffled files
+    usage = pd.DataFrame({"account_id": ["A1", "A1", "A2", "A2", "A1"],
+                          "week": ["2024-06-03", "2024-06-10", "2024-06-03", "2024-06-10", "2024-06-10"],
+                          "active_users": [1, 2, 3, 4, 5], "seats": [9, 9, 9, 9, 9]})
+    usage = usage.sort_values(order, kind="stable") if order else usage.sample(frac=1, random_state=3)
+    accounts = pd.DataFrame({"account_id": ["A1", "A2"], "name": "", "segment": "SMB", "region": "", "industry": "",
+                             "owner": "", "csm": "", "signup_date": "2024-01-01"})
+    accounts.to_csv(tmp_path / "accounts.csv", index=False)
+    usage.to_csv(tmp_path / "usage.csv", index=False)
+    loaded = fl.load_dataset(tmp_path, errors="quarantine")
+    assert loaded.rejected["rule"].tolist() == ["unique key (account_id, week)"]
+    assert loaded.rejected["value"].tolist() == ["A1, 2024-06-10"]
+    assert len(loaded.usage) == 4
+    usage.drop_duplicates(["account_id", "week"]).to_csv(tmp_path / "usage.csv", index=False)
+    assert fl.load_dataset(tmp_path).rejected.empty
