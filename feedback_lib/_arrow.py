@@ -17,7 +17,10 @@ import pyarrow.compute as pc
 
 from .schema import STRING_DTYPE
 
-__all__ = ["factorize_text", "start_factorize_text", "is_arrow_text", "lookup", "lookup_columns", "string_series", "text_array"]
+__all__ = [
+    "factorize_text", "is_arrow_text", "lookup", "lookup_columns", "start_factorize_text", "string_series",
+    "text_array",
+]
 
 
 def is_arrow_text(values) -> bool:

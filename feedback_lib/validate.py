@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from itertools import permutations
 from dataclasses import dataclass
+from itertools import permutations
 
 import numpy as np
 import pandas as pd
