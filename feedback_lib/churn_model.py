@@ -105,6 +105,8 @@ class ChurnModel:
         Accounts and churn events the model was fitted on.
     sample_fraction_ : float
         Share of the landmark snapshot used (1.0 without sampling).
+    landmark_accounts_ : int
+        Accounts paying at the landmark (before sampling).
     proportional_hazards_ : DataFrame
         ``covariate, test_statistic, p_value, verdict``: the Grambsch-Therneau test per
         covariate, in words.
@@ -183,6 +185,7 @@ class ChurnModel:
                 "as_of or a shorter window_months."
             )
         duration, event = _outcomes(dataset, cov["account_id"], start_m=landmark_m, end_m=end_m, as_of=as_of)
+        self.landmark_accounts_ = len(cov)
         cov, duration, event, self.sample_fraction_ = _sample(
             cov, duration, event, max_rows=self.max_rows, seed=self.seed
         )
@@ -345,7 +348,8 @@ class ChurnModel:
         """One or two sentences on the churn drivers, generated from the fitted hazard ratios.
 
         Says which covariates were left out because they did not vary at the landmark (for
-        example seat utilisation when no usage history reaches back that far).
+        example seat utilisation when no usage history reaches back that far), and that the
+        model rests on a sample of the landmark accounts when ``max_rows`` cut it.
         """
         self._check_fitted()
         table = self.summary.set_index("covariate")
@@ -372,6 +376,10 @@ class ChurnModel:
         if self.dropped_covariates_:
             left_out = ", ".join(covariate_label(c) for c in self.dropped_covariates_)
             text += f" Left out because they did not vary across accounts on {self.landmark_:%d %b %Y}: {left_out}."
+        if self.sample_fraction_ < 1:
+            text += (f" Fitted on a seeded sample of {self.n_:,} of the {self.landmark_accounts_:,} accounts paying on "
+                     f"{self.landmark_:%d %b %Y} ({self.sample_fraction_:.0%} of every segment), which keeps the Cox fit "
+                     "fast; the intervals reflect the sample.")
         return text
 
     def plot_forest(self, *, ax=None):

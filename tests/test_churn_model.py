@@ -149,6 +149,10 @@ def test_churn_model_sampling_is_stratified_and_seeded(demo):
     share = a.snapshot_["segment"].value_counts(normalize=True)
     share_full = full.snapshot_["segment"].value_counts(normalize=True)
     assert (share - share_full).abs().max() < 0.01
+    # the report's narrative says the model rests on a sample, and of how many accounts
+    assert a.landmark_accounts_ == full.n_
+    assert f"sample of {a.n_:,} of the {full.n_:,} accounts paying on 30 Jun 2025" in a.describe()
+    assert "sample" not in full.describe()
 
 
 def test_model_without_usage_history_at_the_landmark_still_describes_itself():
