@@ -168,7 +168,14 @@ def _increasing_at(values, at: np.ndarray) -> bool:
 def _account_codes(col: pd.Series, what: str):
     """Integer codes (in order of appearance) and the distinct values of an account id column."""
     values = _id_values(col)
-    codes, uniques = pd.factorize(values if isinstance(values, np.ndarray) else col.array)
+    if isinstance(values, np.ndarray):
+        codes, uniques = pd.factorize(values)
+    else:  # Arrow strings, hashed in Arrow (pd.factorize adds conversions around the same call)
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(values)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        uniques = encoded.dictionary
     if (codes < 0).any():
         raise FeedbackLibError(f"{what}: column 'account_id' has empty values; every row needs an account")
     return codes, uniques

@@ -149,22 +149,26 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
     np.minimum.at(acc_first, codes, first)
     np.maximum.at(acc_last, codes, last)
     length = acc_last - acc_first + 1
-    # one slot per account-month plus one spare slot per account for the closing step
-    slot_start = np.cumsum(length + 1) - (length + 1)
-    steps = np.zeros(int(length.sum()) + n_accounts, dtype=np.int64)
-    base = slot_start[codes] - acc_first[codes]
+    # one slot per account-month; a subscription's closing step lands after its last month,
+    # which for an account's last month is the next account's first slot: there it cancels what
+    # the cumulated sum carries over, so the running sum restarts at 0 for every account
+    row_start = np.cumsum(length) - length
+    steps = np.zeros(int(length.sum()) + 1, dtype=np.int64)
+    base = row_start[codes] - acc_first[codes]
     np.add.at(steps, base + first, units)
     np.add.at(steps, base + last + 1, -units)
-    spare = np.zeros(len(steps), dtype=bool)
-    spare[slot_start + length] = True
-    mrr = np.cumsum(steps)[~spare]
-    account = np.repeat(np.arange(n_accounts), length)
-    row_start = np.cumsum(length) - length
-    month = np.arange(len(mrr)) - np.repeat(row_start - acc_first, length)
+    mrr = np.cumsum(steps)[:-1]
+    # months since the earliest month: +1 within an account, a jump to the next account's first
+    low = int(acc_first.min()) if n_accounts else 0
+    relative = np.ones(len(mrr), dtype=np.int64)
+    if n_accounts:
+        relative[row_start] = np.r_[acc_first[0] - low, acc_first[1:] - acc_last[:-1]]
+    np.cumsum(relative, out=relative)
+    table = np.arange(low, int(acc_last.max()) + 1 if n_accounts else low).astype("datetime64[M]").astype("datetime64[ns]")
     return pd.DataFrame(
         {
-            "account_id": labels.take(account),
-            "month": _months_to_datetime(month),
+            "account_id": labels.take(np.repeat(np.arange(n_accounts), length)),
+            "month": table[relative],
             "mrr": mrr / _UNITS,
         },
         copy=False,
