@@ -106,6 +106,22 @@ def _month_numbers(col: pd.Series, what: str) -> np.ndarray:
 
 def _units(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray:
     """Money as int64 micro-units (rounded to the nearest millionth)."""
+    values = _money_values(col, what, nonnegative=nonnegative)
+    scaled = np.multiply(values, _UNITS)
+    return np.rint(scaled, out=np.empty(len(values), dtype=np.int64), casting="unsafe")  # no third array
+
+
+def _paid(col: pd.Series, what: str) -> np.ndarray:
+    """``_units(col) > 0`` without the micro-units: money that rounds to at least one millionth.
+
+    ``rint(x * 1e6) > 0`` holds exactly when ``x * 1e6 > 0.5`` (``rint`` rounds half to even).
+    """
+    values = _money_values(col, what, nonnegative=True)
+    return np.multiply(values, _UNITS) > 0.5
+
+
+def _money_values(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray:
+    """A money column as float64, or an error naming the rows that are not finite numbers."""
     try:
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
@@ -118,8 +134,7 @@ def _units(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray:
             f"{what}: {bad.sum()} value(s) are not {rule} (rows {_rows(bad)}; "
             f"e.g. {values[bad][0]!r}); fix or drop those rows"
         )
-    scaled = np.multiply(values, _UNITS)
-    return np.rint(scaled, out=np.empty(len(values), dtype=np.int64), casting="unsafe")  # no third array
+    return values
 
 
 _EMPTY_ID = "revenue: column 'account_id' has empty values; every row needs an account"
@@ -212,14 +227,19 @@ class _Revenue(NamedTuple):
     account: np.ndarray  # account ordinal (0, 1, ...) of each row, in account_id order
     labels: pd.api.extensions.ExtensionArray  # account_id of each ordinal (input dtype)
     month: np.ndarray  # month number
-    units: np.ndarray  # mrr in micro-units
+    units: np.ndarray  # mrr in micro-units; with money=False the bool "mrr rounds to > 0" instead
 
 
-def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None) -> _Revenue:
-    """Sort revenue rows by (account_id, month); input that is already sorted is only checked."""
+def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None, money: bool = True) -> _Revenue:
+    """Sort revenue rows by (account_id, month); input that is already sorted is only checked.
+
+    ``money=False`` skips the micro-units: ``units`` then holds whether each row is paid
+    (``units > 0`` of the money version), which is all that lifetimes need.
+    """
     _require_columns(revenue, ("account_id", "month", "mrr"), "revenue")
     month = _month_numbers(revenue["month"], "revenue: column 'month'")
-    units = _units(revenue["mrr"], "revenue: column 'mrr'", nonnegative=True)
+    convert = _units if money else lambda col, what, nonnegative: _paid(col, what)
+    units = convert(revenue["mrr"], "revenue: column 'mrr'", nonnegative=True)
     source = None  # None: canonical rows are the input rows
     if last_month is not None and (month > last_month).any():
         source = np.flatnonzero(month <= last_month)

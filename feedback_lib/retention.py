@@ -524,8 +524,8 @@ def cohort_retention(
         first_of_row = first_row[rv.account]
         months_paid = through - through[first_of_row] + 1
         snapshot = snapshot & (months_paid == rv.month - rv.month[first_of_row] + 1)
-    # every row gets its (cohort, period) cell, weighted by whether it is a snapshot: no row
-    # selection; an account that never paid has no cohort and weight 0
+    # every row gets its (cohort, period) cell, no row selection; an account that never paid has
+    # no cohort and no snapshot row
     cohort_by_account = np.zeros(len(first_rows), dtype=np.int64)
     cohort_by_account[payers] = cohort_of - low
     row_cohort = np.repeat(cohort_by_account, np.diff(np.r_[first_rows, len(rv.month)]))
@@ -533,9 +533,10 @@ def cohort_retention(
     cell = row_cohort * (width - 1)
     cell += row_period  # = cohort * width + (period - cohort)
     del row_cohort, row_period
-    cell[~snapshot] = 0  # any valid cell; their weights are 0
-    retained = np.bincount(cell, weights=snapshot, minlength=width * width)
-    mrr = np.bincount(cell, weights=np.where(snapshot, rv.units, 0), minlength=width * width)
+    dump = width * width
+    cell[~snapshot] = dump  # rows that are not a snapshot fall into a last bin, dropped below
+    retained = np.bincount(cell, minlength=dump + 1)[:dump]
+    mrr = np.bincount(cell, weights=rv.units, minlength=dump + 1)[:dump]
     cohorts = np.flatnonzero(accounts)
     periods = last_period - low - cohorts + 1
     grid_cohort = np.repeat(cohorts, periods)

@@ -64,8 +64,33 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     as_of = parse_as_of(as_of, where="account_lifetimes")
     require_columns(revenue, ("account_id", "month", "mrr"), where="account_lifetimes: revenue")
     asof_m = month_index(as_of)
-    rv = _canonical_revenue(revenue, last_month=asof_m)
-    return _first_lifetimes(rv, np.flatnonzero(rv.units > 0), asof_m)
+    rv = _canonical_revenue(revenue, last_month=asof_m, money=False)
+    paid = rv.units  # bool: the row is paid
+    first_rows = np.flatnonzero(rv.first)
+    if not paid[first_rows].all():  # an account's first row unpaid: work on the paid rows alone
+        return _first_lifetimes(rv, np.flatnonzero(paid), asof_m)
+    # every account starts paid (monthly_revenue's rows do): a lifetime runs from the account's
+    # first row to the first row that is unpaid, starts another account, or skips a month
+    runs_on = np.zeros(len(paid), dtype=bool)
+    runs_on[1:] = ~rv.first[1:] & paid[1:] & (rv.month[1:] == rv.month[:-1] + 1)
+    breaks = np.flatnonzero(~runs_on)
+    ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, first_rows, side="right")]
+    return _lifetime_frame(rv.labels, rv.month[first_rows], (ends - first_rows).astype(np.int64), asof_m)
+
+
+def _lifetime_frame(labels, first: np.ndarray, duration: np.ndarray, asof_m: int) -> pd.DataFrame:
+    """The frame :func:`account_lifetimes` returns, from each account's first month and duration."""
+    churn_m = first + duration  # first month without revenue after the first lifetime
+    churned = churn_m <= asof_m
+    return pd.DataFrame(
+        {
+            "account_id": labels,
+            "start_month": _months_to_datetime(first),
+            "duration_months": duration,
+            "churned": churned,
+            "churn_month": np.where(churned, _months_to_datetime(churn_m), np.datetime64("NaT", "ns")),
+        }
+    )
 
 
 def _first_lifetimes(rv, paid: np.ndarray, asof_m: int) -> pd.DataFrame:
@@ -77,19 +102,7 @@ def _first_lifetimes(rv, paid: np.ndarray, asof_m: int) -> pd.DataFrame:
     breaks = np.flatnonzero(np.r_[head, ~(same_account & (month[1:] == month[:-1] + 1))])
     # the first lifetime runs from the account's first paid row to the next break in the months
     ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, starts) + 1]
-    first = month[starts]
-    duration = (ends - starts).astype(np.int64)
-    churn_m = first + duration  # first month without revenue after the first lifetime
-    churned = churn_m <= asof_m
-    return pd.DataFrame(
-        {
-            "account_id": rv.labels.take(acc[starts]),
-            "start_month": _months_to_datetime(first),
-            "duration_months": duration,
-            "churned": churned,
-            "churn_month": np.where(churned, _months_to_datetime(churn_m), np.datetime64("NaT", "ns")),
-        }
-    )
+    return _lifetime_frame(rv.labels.take(acc[starts]), month[starts], (ends - starts).astype(np.int64), asof_m)
 
 
 def landmark_lifetimes(
@@ -149,8 +162,8 @@ def landmark_lifetimes(
     if origin > month_index(as_of):
         raise FeedbackLibError(f"landmark_lifetimes: landmark {landmark} is after as_of {as_of}")
     asof_m = month_index(as_of)
-    rv = _canonical_revenue(revenue, last_month=asof_m)
-    paid = rv.units > 0
+    rv = _canonical_revenue(revenue, last_month=asof_m, money=False)
+    paid = rv.units  # bool: the row is paid
     paying = np.zeros(len(rv.labels), dtype=bool)
     paying[rv.account[paid & (rv.month == origin)]] = True
     lifetimes = _first_lifetimes(rv, np.flatnonzero(paid & (rv.month >= origin) & paying[rv.account]), asof_m)
