@@ -114,7 +114,7 @@ def _notes(record: dict) -> list[str]:
         + (f"generation used {data['generate_cpu_seconds']:.1f} s of CPU; " if "generate_cpu_seconds" in data else "")
         + f"writing Parquet took {data['write_parquet_seconds']:.1f} s (not part of the generation time).",
         f"- Load average (1, 5, 15 min) at start {env['load_average_start']}, at end {env.get('load_average_end')}: "
-        "other jobs shared the 2 cores, which is why only same-run ratios are compared.",
+        "a 1-minute load above 0 means other work shared the 2 cores, which is why only same-run ratios are compared.",
     ]
     for op in record["operations"]:
         if "error" in op:
