@@ -10,6 +10,7 @@ multiply the churn hazard?" see :class:`feedback_lib.TimeVaryingChurnModel`
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,19 +47,33 @@ _LABELS = {
 }
 
 
-def covariate_label(name: str) -> str:
+def covariate_label(name: str, *, segments: Sequence[str] | None = None) -> str:
     """Readable label of a :class:`ChurnModel` covariate, for tables and charts.
+
+    Parameters
+    ----------
+    name
+        Covariate name as in ``ChurnModel.summary["covariate"]``.
+    segments
+        The model's segments, the reference segment (the one without a dummy) first, as in
+        ``ChurnModel.segments_``: ``segment_*`` dummies are then labelled with the segments'
+        own names and the one they compare with. Without it the label says "the reference segment".
 
     Examples
     --------
     >>> covariate_label("nps_detractor")
     'Latest NPS: detractor (vs promoter)'
+    >>> covariate_label("segment_mid_market", segments=["Enterprise", "Mid-Market", "SMB"])
+    'Segment: Mid-Market (vs Enterprise)'
     >>> covariate_label("segment_mid_market")
     'Segment: mid market (vs the reference segment)'
     """
     if name in _LABELS:
         return _LABELS[name]
     if name.startswith("segment_"):
+        names = {f"segment_{_slug(s)}": str(s) for s in segments or ()}
+        if name in names:
+            return f"Segment: {names[name]} (vs {segments[0]})"
         return f"Segment: {name.removeprefix('segment_').replace('_', ' ')} (vs the reference segment)"
     return name.replace("_", " ")
 
@@ -107,6 +122,9 @@ class ChurnModel:
         Share of the landmark snapshot used (1.0 without sampling).
     landmark_accounts_ : int
         Accounts paying at the landmark (before sampling).
+    segments_ : list of str
+        Segments at the landmark, the reference first (the ``segment_*`` hazard ratios compare
+        with it; labels from :func:`covariate_label` name it); empty when segment is left out.
     proportional_hazards_ : DataFrame
         ``covariate, test_statistic, p_value, verdict``: the Grambsch-Therneau test per
         covariate, in words.
@@ -304,7 +322,7 @@ class ChurnModel:
             main_driver=np.where(lift.max(axis=1) > 0, x.columns.to_numpy()[lift.argmax(axis=1)], "none"),
             main_driver_label=np.where(
                 lift.max(axis=1) > 0,
-                np.array([covariate_label(c) for c in x.columns], dtype=object)[lift.argmax(axis=1)],
+                np.array([self._label(c) for c in x.columns], dtype=object)[lift.argmax(axis=1)],
                 "none",
             ),
         )
@@ -342,7 +360,7 @@ class ChurnModel:
         if "nps_detractor" in table.index:
             return f"Detractors churn {table.at['nps_detractor', 'hazard_ratio']:.1f}x as fast as promoters"
         top = table["p_value"].idxmin()
-        return f"Strongest churn driver: {covariate_label(top)} (hazard ratio {table.at[top, 'hazard_ratio']:.2f})"
+        return f"Strongest churn driver: {self._label(top)} (hazard ratio {table.at[top, 'hazard_ratio']:.2f})"
 
     def describe(self) -> str:
         """One or two sentences on the churn drivers, generated from the fitted hazard ratios.
@@ -368,13 +386,13 @@ class ChurnModel:
         if not parts:
             top = table["p_value"].idxmin()
             parts.append(
-                f"the strongest driver is {covariate_label(top)} (hazard ratio "
+                f"the strongest driver is {self._label(top)} (hazard ratio "
                 f"{table.at[top, 'hazard_ratio']:.2f}, p = {table.at[top, 'p_value']:.3f})"
             )
         text = "; ".join(parts) + "."
         text = text[0].upper() + text[1:]
         if self.dropped_covariates_:
-            left_out = ", ".join(covariate_label(c) for c in self.dropped_covariates_)
+            left_out = ", ".join(self._label(c) for c in self.dropped_covariates_)
             text += f" Left out because they did not vary across accounts on {self.landmark_:%d %b %Y}: {left_out}."
         if self.sample_fraction_ < 1:
             text += (f" Fitted on a seeded sample of {self.n_:,} of the {self.landmark_accounts_:,} accounts paying on "
@@ -385,7 +403,20 @@ class ChurnModel:
     def plot_forest(self, *, ax=None):
         """Forest plot of the hazard ratios with their intervals (log scale); returns the Axes."""
         self._check_fitted()
-        return _forest(self.summary, ax=ax, title=f"Churn hazard ratios at {self.landmark_.date()} (n={self.n_:,}, events={self.events_:,})")
+        return _forest(
+            self.summary, ax=ax, segments=self.segments_,
+            title=f"Churn hazard ratios at {self.landmark_.date()} (n={self.n_:,}, events={self.events_:,})",
+        )
+
+    @property
+    def segments_(self) -> list[str]:
+        """Segments at the landmark, the reference first (the first in sort order; the
+        ``segment_*`` hazard ratios compare with it); empty when segment is not a covariate."""
+        self._check_fitted()
+        return [] if self.spec_.reference is None else [self.spec_.reference, *self.spec_.segments]
+
+    def _label(self, covariate: str) -> str:
+        return covariate_label(covariate, segments=self.segments_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cox_"):
@@ -527,7 +558,7 @@ def _ph_table(cox, train: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["covariate", "test_statistic", "p_value", "verdict"])
 
 
-def _forest(table: pd.DataFrame, *, ax, title: str):
+def _forest(table: pd.DataFrame, *, ax, title: str, segments: Sequence[str]):
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -540,7 +571,7 @@ def _forest(table: pd.DataFrame, *, ax, title: str):
     )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y, [covariate_label(c) for c in table["covariate"]])
+    ax.set_yticks(y, [covariate_label(c, segments=segments) for c in table["covariate"]])
     ax.set_xlabel("hazard ratio (log scale)")
     ax.set_title(title)
     return ax
@@ -554,7 +585,8 @@ def _is(column: pd.Series, value: str) -> np.ndarray:
 class _DesignSpec:
     """How a snapshot becomes the numeric design matrix (fixed on the training snapshot)."""
 
-    def __init__(self, segments: list[str], utilisation_fill: float, columns: list[str]) -> None:
+    def __init__(self, reference: str | None, segments: list[str], utilisation_fill: float, columns: list[str]) -> None:
+        self.reference = reference  # the segment without a dummy (None when segment is not a covariate)
         self.segments = segments  # the non-reference segments
         self.utilisation_fill = utilisation_fill
         self.columns = columns
@@ -572,7 +604,7 @@ class _DesignSpec:
         columns = []
         for name in wanted:
             columns += [f"segment_{_slug(s)}" for s in segs[1:]] if name == "segment" else [name]
-        return cls(segs[1:], fill, columns)
+        return cls(segs[0] if "segment" in wanted and segs else None, segs[1:], fill, columns)
 
     def transform(self, cov: pd.DataFrame) -> pd.DataFrame:
         months = cov["days_since_exec_conversation"].to_numpy(dtype=float) / 30.4375

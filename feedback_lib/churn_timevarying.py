@@ -37,6 +37,9 @@ class TimeVaryingChurnModel:
     ----------
     ctv_ : lifelines.CoxTimeVaryingFitter
     covariates_ : list of str
+    segments_ : list of str
+        The panel's segments, the reference first: the segment whose dummy was left out, which the
+        ``segment_*`` hazard ratios compare with (empty unless exactly one dummy was left out).
     n_, events_, rows_ : int
         Accounts, churn events and account-months fitted.
     sample_fraction_ : float
@@ -111,6 +114,7 @@ class TimeVaryingChurnModel:
                 "separates churners perfectly. Retry with penalizer=0.01."
             ) from exc
         self.covariates_ = covs
+        self.segments_ = _segments_reference_first(panel, covs)
         self.n_ = int(len(np.unique(codes[keep])))
         self.events_ = int(df["event"].sum())
         self.rows_ = int(len(df))
@@ -125,7 +129,10 @@ class TimeVaryingChurnModel:
 
     def plot_forest(self, *, ax=None):
         """Forest plot of the hazard ratios with their intervals (log scale); returns the Axes."""
-        return _forest(self.summary, ax=ax, title=f"Time-varying churn hazard ratios (n={self.n_:,}, events={self.events_:,})")
+        return _forest(
+            self.summary, ax=ax, segments=self.segments_,
+            title=f"Time-varying churn hazard ratios (n={self.n_:,}, events={self.events_:,})",
+        )
 
     def _default_covariates(self, panel: pd.DataFrame) -> list[str]:
         seg_cols = sorted(c for c in panel.columns if c.startswith("segment_"))
@@ -140,3 +147,12 @@ class TimeVaryingChurnModel:
                     f"reference_segment {self.reference_segment!r} is not in the panel (columns {seg_cols})"
                 )
         return [*PANEL_COVARIATES, *(c for c in seg_cols if c != ref)]
+
+
+def _segments_reference_first(panel: pd.DataFrame, covariates: list[str]) -> list[str]:
+    """The panel's segment names, the one whose dummy is not a covariate first ([] if not one)."""
+    names = {f"segment_{_slug(s)}": s for s in panel["segment"].astype(str).unique()}
+    left_out = [n for c, n in sorted(names.items()) if c not in covariates]
+    if len(left_out) != 1 or len(left_out) == len(names):
+        return []
+    return [left_out[0], *(n for c, n in sorted(names.items()) if c in covariates)]

@@ -126,8 +126,22 @@ def test_churn_model_summary_and_plot(demo):
     assert s["n"].iloc[0] == model.n_ and s["events"].iloc[0] == model.events_ == model.training_["event"].sum()
     fig, ax = plt.subplots()
     assert model.plot_forest(ax=ax) is ax
-    assert len(ax.get_yticklabels()) == len(s)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(s)
     plt.close(fig)
+    # segment hazard ratios say which segment they compare with, in the data's own names
+    assert model.segments_ == ["Enterprise", "Mid-Market", "SMB"]
+    assert {"Segment: Mid-Market (vs Enterprise)", "Segment: SMB (vs Enterprise)"} <= set(labels)
+    assert not any("reference segment" in label for label in labels)
+    risk = model.predict_at_risk(demo, as_of="2026-06-30")
+    seg = risk[risk["main_driver"] == "segment_smb"]
+    assert len(seg) > 0 and (seg["main_driver_label"] == "Segment: SMB (vs Enterprise)").all()
+
+
+def test_churn_model_without_segment_has_no_reference_segment(demo):
+    model = ChurnModel(covariates=["nps_detractor", "tickets_90d", "log_mrr"]).fit(demo, as_of="2026-06-30")
+    assert model.segments_ == []
+    assert not any(c.startswith("segment_") for c in model.summary["covariate"])
 
 
 def test_churn_model_errors(demo):

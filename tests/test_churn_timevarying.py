@@ -60,6 +60,27 @@ def test_time_varying_model_reports_sample_sizes(panel, tv):
     assert (s["n"] == tv.n_).all() and (s["events"] == tv.events_).all()
 
 
+def test_time_varying_model_names_the_reference_segment(panel, tv):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert tv.segments_ == ["Enterprise", "Mid-Market", "SMB"]
+    smb_ref = TimeVaryingChurnModel(reference_segment="SMB").fit(panel)
+    assert smb_ref.segments_ == ["SMB", "Enterprise", "Mid-Market"]
+    fig, ax = plt.subplots()
+    smb_ref.plot_forest(ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(fig)
+    assert labels[-2:] == ["Segment: Enterprise (vs SMB)", "Segment: Mid-Market (vs SMB)"]
+    # Enterprise churns at a quarter of SMB's planted base hazard: the flipped reference shows it
+    hr = smb_ref.summary.set_index("covariate").loc["segment_enterprise", "hazard_ratio"]
+    assert hr < 0.5
+    # no segment dummies: nothing to compare with
+    assert TimeVaryingChurnModel(covariates=["detractor", "low_usage"]).fit(panel).segments_ == []
+
+
 def test_time_varying_model_samples_whole_accounts_per_segment(panel):
     a = TimeVaryingChurnModel(max_accounts=600, seed=1).fit(panel)
     b = TimeVaryingChurnModel(max_accounts=600, seed=1).fit(panel)
