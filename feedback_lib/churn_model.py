@@ -571,6 +571,10 @@ def _forest(table: pd.DataFrame, *, ax, title: str, segments: Sequence[str]):
     )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if lo <= t <= hi]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])  # plain ratios, not powers of ten
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_yticks(y, [covariate_label(c, segments=segments) for c in table["covariate"]])
     ax.set_xlabel("hazard ratio (log scale)")
     ax.set_title(title)

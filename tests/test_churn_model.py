@@ -128,6 +128,11 @@ def test_churn_model_summary_and_plot(demo):
     assert model.plot_forest(ax=ax) is ax
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == len(s)
+    # the log axis reads as plain ratios around 1 ("0.5", "1", "2"), not as powers of ten
+    xticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert "1" in xticks and all(float(t) > 0 for t in xticks)
+    lo, hi = ax.get_xlim()
+    assert lo <= s["ci_low"].min() and s["ci_high"].max() <= hi
     plt.close(fig)
     # segment hazard ratios say which segment they compare with, in the data's own names
     assert model.segments_ == ["Enterprise", "Mid-Market", "SMB"]
