@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 from .schema import STRING_DTYPE
 
 __all__ = [
-    "factorize_text", "is_arrow_text", "lookup", "lookup_columns", "start_factorize_text", "string_series",
-    "text_array",
+    "factorize_text", "is_arrow_text", "is_strictly_increasing", "lookup", "lookup_columns", "start_factorize_text",
+    "string_series", "text_array",
 ]
 
 
@@ -56,6 +56,23 @@ def text_array(values) -> pa.ChunkedArray:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         text = [None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else str(v) for v in objects]
         return pa.chunked_array([pa.array(text, type=pa.large_string())])
+
+
+def is_strictly_increasing(values) -> bool:
+    """Whether a text column is in strictly increasing order (so no value repeats), in O(n).
+
+    One Arrow comparison of each value with the one before; a column with a missing value is
+    not increasing.
+
+    Examples
+    --------
+    >>> is_strictly_increasing(pd.Series(["a", "b", "c"])), is_strictly_increasing(pd.Series(["a", "a"]))
+    (True, False)
+    """
+    array = text_array(values)
+    if array.null_count:
+        return False
+    return len(array) < 2 or bool(pc.all(pc.greater(array[1:], array[:-1])).as_py())
 
 
 def string_series(array: pa.Array | pa.ChunkedArray, index=None, *, name=None) -> pd.Series:

@@ -13,12 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import arr as _arr
-from ._arrow import lookup, lookup_columns, string_series, text_array
+from ._arrow import is_strictly_increasing, lookup, lookup_columns, string_series, text_array
 from ._revenue_frame import _month_of_dates, _months_to_datetime
 from .errors import FeedbackLibError
 from .survival import last_complete_month, month_index, month_start, parse_as_of, require_columns
@@ -232,7 +231,7 @@ class _AccountIndex:
         ids = text_array(accounts["account_id"]) if "account_id" in accounts.columns else text_array([])
         self.accounts = ids.combine_chunks().cast(pa.large_string())
         self.extra = pa.array([], type=pa.large_string())
-        self.sorted = len(self.accounts) < 2 or bool(pc.all(pc.greater(self.accounts[1:], self.accounts[:-1])).as_py())
+        self.sorted = is_strictly_increasing(self.accounts)
 
     def add_subscribers(self, subs: pd.DataFrame) -> None:
         """Number the subscriptions' accounts (``sub_positions``), adding those not in accounts."""
@@ -370,7 +369,7 @@ def _bands(mrr: pd.Series, edges: tuple[float, ...]) -> pd.Categorical:
 def _id_rank(ids) -> np.ndarray:
     """Rank of each id in string order (row order when the ids are already increasing)."""
     values = text_array(ids)
-    if len(values) < 2 or pc.all(pc.greater(values[1:], values[:-1])).as_py():
+    if is_strictly_increasing(values):
         return np.arange(len(values))
     return pc.rank(values, sort_keys="ascending", tiebreaker="first").to_numpy().astype(np.int64)
 

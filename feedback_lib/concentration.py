@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-import pyarrow.compute as pc
-
-from ._arrow import text_array
+from ._arrow import is_strictly_increasing
 from ._revenue_frame import _UNITS, _as_of_timestamp, _datetimes, _month_numbers, _require_columns, _units
 from .errors import FeedbackLibError, ParameterError
 
@@ -51,7 +49,7 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
     next_start = (as_of_ts.to_period("M") + 1).start_time.to_datetime64()
     rows = np.flatnonzero((dates >= month_start) & (dates < next_start))
     ids = revenue["account_id"].iloc[rows]
-    if not _strictly_increasing(ids) and ids.duplicated().any():
+    if not is_strictly_increasing(ids) and ids.duplicated().any():
         raise FeedbackLibError(
             f"revenue: account {ids[ids.duplicated()].iloc[0]!r} has several rows for "
             f"{as_of_ts:%Y-%m}; pass one row per account and month (as monthly_revenue returns)"
@@ -67,14 +65,6 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
             "revenue comes from monthly_revenue with the same or a later as_of"
         )
     return values
-
-
-def _strictly_increasing(ids: pd.Series) -> bool:
-    """Whether ids are in strictly increasing order (then none repeats), in O(n) Arrow compares."""
-    values = text_array(ids)
-    if values.null_count or len(values) < 2:
-        return values.null_count == 0
-    return bool(pc.all(pc.greater(values[1:], values[:-1])).as_py())
 
 
 @dataclass(frozen=True)
