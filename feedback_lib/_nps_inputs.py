@@ -47,7 +47,7 @@ def score_codes(scores, *, where: str = "scores", rows: str = "positions") -> np
         values = series.to_numpy(dtype=np.int64)
         outside = (values < 0) | (values > 10)
         if not outside.any():
-            return (values >= 7).astype(np.int8) + (values >= 9)  # 0 detractor (0-6), 1 passive, 2 promoter
+            return _categories(values)
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         not_number = np.zeros(len(values), dtype=bool)
@@ -76,7 +76,12 @@ def score_codes(scores, *, where: str = "scores", rows: str = "positions") -> np
             "0-10: fix or drop these responses.",
             failures=pd.concat(frames, ignore_index=True),
         )
-    return (values >= 7).astype(np.int8) + (values >= 9)  # 0 detractor (0-6), 1 passive, 2 promoter
+    return _categories(values)
+
+
+def _categories(values: np.ndarray) -> np.ndarray:
+    """int8 category codes of valid 0-10 scores: 0 detractor (0-6), 1 passive (7-8), 2 promoter (9-10)."""
+    return (values >= 7).astype(np.int8) + (values >= 9)
 
 
 def check_method(method: str) -> None:

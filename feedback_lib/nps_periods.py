@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._arrow import is_arrow_text, start_factorize_text
 from ._nps_inputs import check_method, check_weights, require_columns, score_codes
-from ._revenue_frame import _month_of_dates, _months_to_datetime
+from ._revenue_frame import _DAY_NS, _month_of_dates, _months_to_datetime
 from .errors import ParameterError, SchemaError, SmallSampleWarning
 from .nps import bootstrap_arrays, change_test, interval_arrays, wald_variance
 from .stats import z_value
@@ -24,7 +24,6 @@ __all__ = ["nps_control_chart", "nps_table"]
 
 FREQS = ("W", "M", "Q", "Y")
 _MONTHS = {"M": 1, "Q": 3, "Y": 12}
-_DAY_NS = 86_400_000_000_000
 TABLE_COLUMNS = ["period", "n_responses", "n", "promoters", "passives", "detractors",
                  "n_effective", "nps", "ci_low", "ci_high", "std_error", "change",
                  "change_p_value", "small_sample"]

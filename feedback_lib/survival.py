@@ -297,13 +297,14 @@ def kaplan_meier(
     # only depend on these counts)
     counted = pd.DataFrame({"group": codes, "time": durations, "event": events}).value_counts(sort=False)
     counted = counted.reset_index(name="count")
-    agg_group = uniques.take(counted["group"].to_numpy()) if len(uniques) else np.zeros(0, dtype=object)
-    agg = (counted["time"].to_numpy(dtype=float), counted["event"].to_numpy(dtype=bool),
-           counted["count"].to_numpy(dtype=float), np.asarray(agg_group, dtype=object))
+    times = counted["time"].to_numpy(dtype=float)
+    observed = counted["event"].to_numpy(dtype=bool)
+    counts = counted["count"].to_numpy(dtype=float)
+    group_of = np.asarray(uniques.take(counted["group"].to_numpy()) if len(uniques) else [], dtype=object)
     curves, summary = [], []
     for label in labels:  # one fit per group (a handful)
-        mask = agg[3] == label
-        curve, row = _km_group(agg[0][mask], agg[1][mask], agg[2][mask], label, horizon, confidence)
+        mask = group_of == label
+        curve, row = _km_group(times[mask], observed[mask], counts[mask], label, horizon, confidence)
         curves.append(curve)
         summary.append(row)
     small = [f"{r['group']} (n={r['n']})" for r in summary if r["n"] < _MIN_GROUP]
@@ -317,7 +318,7 @@ def kaplan_meier(
     return KaplanMeierResult(
         curves=pd.concat(curves, ignore_index=True),
         summary=pd.DataFrame(summary),
-        logrank=_logrank(*agg, labels),
+        logrank=_logrank(times, observed, counts, group_of, labels),
         by=by,
         confidence=confidence,
     )
@@ -377,14 +378,13 @@ def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd
     kmf = KaplanMeierFitter(alpha=1 - confidence).fit(durations, events, weights=counts)
     table = kmf.event_table
     ci = kmf.confidence_interval_survival_function_
-    whole = lambda column: np.rint(table[column].to_numpy()).astype(np.int64)  # noqa: E731 (integer counts)
     curve = pd.DataFrame(
         {
             "group": label,
             "time": table.index.to_numpy(dtype=float),
-            "at_risk": whole("at_risk"),
-            "events": whole("observed"),
-            "censored": whole("censored"),
+            "at_risk": _whole(table["at_risk"]),
+            "events": _whole(table["observed"]),
+            "censored": _whole(table["censored"]),
             "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
             "ci_low": ci.iloc[:, 0].to_numpy(),
             "ci_high": ci.iloc[:, 1].to_numpy(),
@@ -404,6 +404,11 @@ def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd
         horizon=horizon,
     )
     return curve, row
+
+
+def _whole(counts: pd.Series) -> np.ndarray:
+    """Weighted counts of lifelines' event table back as integers (the weights are whole counts)."""
+    return np.rint(counts.to_numpy()).astype(np.int64)
 
 
 def _rmst(curve: pd.DataFrame, horizon: float) -> tuple[float, float]:
