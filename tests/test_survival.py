@@ -91,6 +91,10 @@ def test_lifetimes_match_a_loop_over_months(paid_patterns):
     lt = account_lifetimes(rev, as_of="2024-12-31")
     got = {r.account_id: (r.duration_months, r.churned) for r in lt.itertuples()}
     assert got == expected
+    # tables whose accounts start with an unpaid month take the other code path: same lifetimes
+    lead = pd.DataFrame({"account_id": sorted(expected), "month": pd.Timestamp("2023-12-01"), "mrr": 0.0})
+    padded = pd.concat([lead, rev]).sort_values(["account_id", "month"], ignore_index=True)
+    pd.testing.assert_frame_equal(account_lifetimes(padded, as_of="2024-12-31"), lt)
 
 
 # ----------------------------------------------------------------------------- Kaplan-Meier
