@@ -7,10 +7,11 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.schema import TABLES, empty_frame
+from feedback_lib.schema import SCHEMAS, STRING_DTYPE, TABLES, empty_frame
 
 from .conftest import tiny_company
 
@@ -191,6 +192,25 @@ def test_finnish_and_chinese_roundtrip_byte_exact(tiny, tiny_folder, tmp_path):
 def test_parquet_source_loads_the_same(tiny, tmp_path):
     folder = fl.save_dataset(tiny, tmp_path / "pq", format="parquet")
     assert_tables_equal(fl.load_dataset(folder), tiny)
+
+
+@pytest.mark.parametrize("source", ["csv", "parquet", "duckdb"])
+def test_id_and_text_columns_load_as_arrow_strings(tiny_folder, tmp_path, source):
+    # the canonical text dtype (schema.STRING_DTYPE) whatever the source, so that look-ups and
+    # hashing run on Arrow buffers
+    if source == "parquet":
+        path = fl.save_dataset(fl.load_dataset(tiny_folder), tmp_path / "pq", format="parquet")
+    elif source == "duckdb":
+        path = tmp_path / "store.duckdb"
+        fl.ingest(tiny_folder, db=path)
+    else:
+        path = tiny_folder
+    loaded = fl.load_dataset(path)
+    for table in TABLES:
+        for col in SCHEMAS[table].columns:
+            if col.kind in ("id", "text"):
+                assert getattr(loaded, table)[col.name].dtype == STRING_DTYPE, (source, table, col.name)
+    assert loaded.accounts["account_id"].array.__arrow_array__().type in (pa.string(), pa.large_string())
 
 
 def test_xlsx_source_loads_the_same(tiny, tiny_folder, tmp_path):
