@@ -22,7 +22,7 @@ __all__ = ["DEFAULT_DATA_DIR", "cache_folder", "ensure_data", "generator_fingerp
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
 _STAMP = "bench.json"
-_GENERATOR_MODULES = ("demo.py", "demo_engine.py", "demo_text.py")
+_GENERATOR_MODULES = ("demo/company.py", "demo/engine.py", "demo/vocabulary.py")
 
 
 def generator_fingerprint() -> str:

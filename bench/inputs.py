@@ -14,9 +14,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 import feedback_lib as fl
-from feedback_lib.dataset import Dataset
-from feedback_lib.readers import arrow_to_pandas
-from feedback_lib.schema import empty_frame
+from feedback_lib.io.dataset import Dataset
+from feedback_lib.io.readers import arrow_to_pandas
+from feedback_lib.io.schema import empty_frame
 
 __all__ = ["DERIVED", "Inputs"]
 

@@ -1,64 +1,315 @@
 """feedback_lib: customer feedback and retention analytics for subscription businesses.
 
-The public API is the union of the ``__all__`` lists of the modules imported below; each module
-owns one concept (see the README for the map). ``import feedback_lib as fl`` and call ``fl.nps``,
-``fl.arr_bridge``, ``fl.load_dataset`` and so on.
+``import feedback_lib as fl`` and call ``fl.nps``, ``fl.arr_bridge``, ``fl.load_dataset`` and so on:
+every public name is imported below by name, grouped by the subpackage that owns it
+(docs/architecture.md is the map). ``fl.run_report`` is imported on first use, because the report
+runner pulls in papermill and nbformat.
 """
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
-
-from .errors import (
+from feedback_lib._util.stats import Proportion, wilson_interval
+from feedback_lib._util.version import PACKAGE_VERSION as __version__  # noqa: F401 (the version attribute)
+from feedback_lib.churn import (
+    PANEL_COVARIATES,
+    SNAPSHOT_COVARIATES,
+    BacktestResult,
+    ChurnModel,
+    HeterogeneityCheck,
+    KaplanMeierResult,
+    SBGModel,
+    TimeVaryingChurnModel,
+    account_covariates,
+    account_lifetimes,
+    at_risk_accounts,
+    backtest,
+    cohort_survivors,
+    covariate_label,
+    discounted_expected_lifetime,
+    discounted_expected_residual_lifetime,
+    fit_sbg,
+    fit_sbg_cohorts,
+    heterogeneity_check,
+    kaplan_meier,
+    landmark_lifetimes,
+    monthly_panel,
+    plot_km,
+)
+from feedback_lib.demo import generate_demo
+from feedback_lib.errors import (
     DataQualityWarning,
     FeedbackLibError,
+    InsufficientDataError,
+    NotFittedError,
     ParameterError,
     ReportError,
     SchemaError,
     SmallSampleWarning,
 )
-from .schema import TABLES
-from .stats import Proportion, wilson_interval
-from .dataset import *  # noqa: F401,F403
-from .store import *  # noqa: F401,F403
-from .demo import *  # noqa: F401,F403
-from .nps import *  # noqa: F401,F403
-from .nps_periods import *  # noqa: F401,F403
-from .nps_plots import *  # noqa: F401,F403
-from .nps_callbacks import *  # noqa: F401,F403
-from .arr import *  # noqa: F401,F403
-from .retention import *  # noqa: F401,F403
-from .concentration import *  # noqa: F401,F403
-from .survival import *  # noqa: F401,F403
-from .churn_features import *  # noqa: F401,F403
-from .churn_model import *  # noqa: F401,F403
-from .churn_timevarying import *  # noqa: F401,F403
-from .churn_backtest import *  # noqa: F401,F403
-from .forecast import *  # noqa: F401,F403
-from .sbg import *  # noqa: F401,F403
-from .valuation import *  # noqa: F401,F403
-from .program import *  # noqa: F401,F403
-from .opportunities import *  # noqa: F401,F403
-from .survey import *  # noqa: F401,F403
-from .callbacks import *  # noqa: F401,F403
-from .text import *  # noqa: F401,F403
-from .verbatims import *  # noqa: F401,F403
-from .drivers import *  # noqa: F401,F403
-from .health import *  # noqa: F401,F403
-from .capacity import *  # noqa: F401,F403
+from feedback_lib.io import (
+    TABLES,
+    Dataset,
+    IngestResult,
+    ingest,
+    load_dataset,
+    save_dataset,
+)
+from feedback_lib.program import (
+    DEFAULT_HEALTH_WEIGHTS,
+    CallbackLoop,
+    CallBrief,
+    HealthBacktest,
+    OpportunityOutcomes,
+    accounts_not_spoken_to,
+    backtest_health,
+    call_brief,
+    callback_loop,
+    callback_queue,
+    competitor_mention_rate,
+    competitor_mentions,
+    concordance,
+    conversation_cadence,
+    coverage_of_top_accounts,
+    csm_headcount,
+    csm_load,
+    health_score,
+    opportunity_outcomes,
+    outreach_list,
+)
+from feedback_lib.revenue import (
+    MOVEMENT_CATEGORIES,
+    AccountsForShare,
+    RetentionSummary,
+    RevenueConcentration,
+    accounts_for_share,
+    arpa,
+    arr_bridge,
+    cohort_retention,
+    gini,
+    gross_revenue_retention,
+    logo_churn_rate,
+    logo_retention,
+    lorenz_curve,
+    monthly_revenue,
+    mrr_movements,
+    net_revenue_retention,
+    plot_arr_bridge,
+    plot_cohort_heatmap,
+    plot_lorenz,
+    quick_ratio,
+    retention_summary,
+    retention_trend,
+    revenue_churn,
+    revenue_concentration,
+    top_share,
+)
+from feedback_lib.survey import (
+    NPSChange,
+    NPSResult,
+    inclusion_probabilities,
+    nps,
+    nps_category,
+    nps_change,
+    nps_control_chart,
+    nps_sample_size,
+    nps_table,
+    plot_control_chart,
+    plot_nps_trend,
+    survey_send_list,
+)
+from feedback_lib.valuation import (
+    CLAIM_MODELS,
+    SYNTHETIC_COMPS_COEFFICIENTS,
+    TERMINAL_MODELS,
+    CaseStudy,
+    ChurnPointValue,
+    ClaimCheck,
+    CompanyAssumptions,
+    CompanySimulation,
+    RetentionScenario,
+    RetentionValue,
+    ValuationMultipleFit,
+    arr_growth_rate,
+    check_valuation_claim,
+    compounding_improvement,
+    customer_base_value,
+    customer_base_value_finite,
+    fit_valuation_multiple,
+    monthly_churn_rate,
+    observed_churn,
+    one_point_retention_uplift,
+    plot_claim_heatmap,
+    project_arr,
+    read_comps,
+    retention_inc_vs_churnco,
+    retention_scenario,
+    retention_value_implications,
+    revenue_growth_claim,
+    simulate_company,
+    synthetic_comps,
+    valuation_headline,
+    value_of_churn_point,
+)
+from feedback_lib.verbatims import (
+    KeyDrivers,
+    Lexicon,
+    ThemeTrends,
+    discover_phrases,
+    key_drivers,
+    load_lexicon,
+    normalize_text,
+    shapley_r2,
+    tag_themes,
+    theme_trends,
+    top_problems,
+)
 
+__all__ = [
+    "account_covariates",
+    "account_lifetimes",
+    "accounts_for_share",
+    "accounts_not_spoken_to",
+    "AccountsForShare",
+    "arpa",
+    "arr_bridge",
+    "arr_growth_rate",
+    "at_risk_accounts",
+    "backtest",
+    "backtest_health",
+    "BacktestResult",
+    "call_brief",
+    "callback_loop",
+    "callback_queue",
+    "CallbackLoop",
+    "CallBrief",
+    "CaseStudy",
+    "check_valuation_claim",
+    "ChurnModel",
+    "ChurnPointValue",
+    "CLAIM_MODELS",
+    "ClaimCheck",
+    "cohort_retention",
+    "cohort_survivors",
+    "CompanyAssumptions",
+    "CompanySimulation",
+    "competitor_mention_rate",
+    "competitor_mentions",
+    "compounding_improvement",
+    "concordance",
+    "conversation_cadence",
+    "covariate_label",
+    "coverage_of_top_accounts",
+    "csm_headcount",
+    "csm_load",
+    "customer_base_value",
+    "customer_base_value_finite",
+    "DataQualityWarning",
+    "Dataset",
+    "DEFAULT_HEALTH_WEIGHTS",
+    "discounted_expected_lifetime",
+    "discounted_expected_residual_lifetime",
+    "discover_phrases",
+    "FeedbackLibError",
+    "fit_sbg",
+    "fit_sbg_cohorts",
+    "fit_valuation_multiple",
+    "generate_demo",
+    "gini",
+    "gross_revenue_retention",
+    "health_score",
+    "HealthBacktest",
+    "heterogeneity_check",
+    "HeterogeneityCheck",
+    "inclusion_probabilities",
+    "ingest",
+    "IngestResult",
+    "InsufficientDataError",
+    "kaplan_meier",
+    "KaplanMeierResult",
+    "key_drivers",
+    "KeyDrivers",
+    "landmark_lifetimes",
+    "Lexicon",
+    "load_dataset",
+    "load_lexicon",
+    "logo_churn_rate",
+    "logo_retention",
+    "lorenz_curve",
+    "monthly_churn_rate",
+    "monthly_panel",
+    "monthly_revenue",
+    "MOVEMENT_CATEGORIES",
+    "mrr_movements",
+    "net_revenue_retention",
+    "normalize_text",
+    "NotFittedError",
+    "nps",
+    "nps_category",
+    "nps_change",
+    "nps_control_chart",
+    "nps_sample_size",
+    "nps_table",
+    "NPSChange",
+    "NPSResult",
+    "observed_churn",
+    "one_point_retention_uplift",
+    "opportunity_outcomes",
+    "OpportunityOutcomes",
+    "outreach_list",
+    "PANEL_COVARIATES",
+    "ParameterError",
+    "plot_arr_bridge",
+    "plot_claim_heatmap",
+    "plot_cohort_heatmap",
+    "plot_control_chart",
+    "plot_km",
+    "plot_lorenz",
+    "plot_nps_trend",
+    "project_arr",
+    "Proportion",
+    "quick_ratio",
+    "read_comps",
+    "ReportError",
+    "retention_inc_vs_churnco",
+    "retention_scenario",
+    "retention_summary",
+    "retention_trend",
+    "retention_value_implications",
+    "RetentionScenario",
+    "RetentionSummary",
+    "RetentionValue",
+    "revenue_churn",
+    "revenue_concentration",
+    "revenue_growth_claim",
+    "RevenueConcentration",
+    "save_dataset",
+    "SBGModel",
+    "SchemaError",
+    "shapley_r2",
+    "simulate_company",
+    "SmallSampleWarning",
+    "SNAPSHOT_COVARIATES",
+    "survey_send_list",
+    "synthetic_comps",
+    "SYNTHETIC_COMPS_COEFFICIENTS",
+    "TABLES",
+    "tag_themes",
+    "TERMINAL_MODELS",
+    "theme_trends",
+    "ThemeTrends",
+    "TimeVaryingChurnModel",
+    "top_problems",
+    "top_share",
+    "valuation_headline",
+    "ValuationMultipleFit",
+    "value_of_churn_point",
+    "wilson_interval",
+    "run_report",
+]
 
 
 def __getattr__(name: str):
     # the report runner pulls in papermill and nbformat: import it only when asked for
     if name == "run_report":
-        from .reporting import run_report
+        from feedback_lib.reporting import run_report
 
         return run_report
     raise AttributeError(f"module 'feedback_lib' has no attribute {name!r}")
-
-
-try:
-    __version__ = version("feedback_lib")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"

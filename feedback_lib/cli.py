@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import FeedbackLibError
+from feedback_lib.errors import FeedbackLibError
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .dataset import save_dataset
-    from .demo import generate_demo
+    from feedback_lib.demo import generate_demo
+    from feedback_lib.io import save_dataset
 
     kwargs = {"seed": args.seed, "n_accounts": args.accounts}
     if args.start:
@@ -30,7 +30,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from .store import ingest
+    from feedback_lib.io import ingest
 
     result = ingest(args.source, db=args.db, errors="quarantine" if args.quarantine else "raise",
                     encoding=args.encoding)
@@ -42,7 +42,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .reporting import run_report
+    from feedback_lib.reporting import run_report
 
     params = dict(args.param or [])
     path = run_report(args.kind, as_of=args.as_of, source=args.source, out=args.out, params=params,

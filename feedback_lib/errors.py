@@ -39,3 +39,12 @@ class SmallSampleWarning(UserWarning):
 
 class DataQualityWarning(UserWarning):
     """Data that is valid under the contract but suspicious (for example dates in the future)."""
+
+
+class InsufficientDataError(FeedbackLibError, ValueError):
+    """Too little data for a statistic or a model: no observations, no events, one cohort where
+    two are needed. The message says how many there were and how many are needed."""
+
+
+class NotFittedError(FeedbackLibError, RuntimeError):
+    """A model method that needs ``fit`` was called before it (scikit-learn's convention)."""

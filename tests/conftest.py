@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feedback_lib.dataset import Dataset, save_dataset
-from feedback_lib.schema import SCHEMAS, canonical_dtype
+from feedback_lib.io.dataset import Dataset, save_dataset
+from feedback_lib.io.schema import SCHEMAS, canonical_dtype
 
 
 def make_table(name: str, rows: list[dict]) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.arr: monthly revenue, MRR movements, the ARR bridge and bridge rates."""
+"""Tests of feedback_lib.revenue.movements: monthly revenue, MRR movements, the ARR bridge and bridge rates."""
 
 from __future__ import annotations
 

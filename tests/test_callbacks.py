@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.callbacks: the callback loop and its matched churn comparison."""
+"""Tests of feedback_lib.program.callbacks: the callback loop and its matched churn comparison."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from feedback_lib.callbacks import callback_loop
+from feedback_lib._util.stats import z_value
 from feedback_lib.errors import FeedbackLibError
-from feedback_lib.stats import z_value
+from feedback_lib.program.callbacks import callback_loop
 
 from .conftest import make_table
 
@@ -85,7 +85,7 @@ def test_callback_loop_without_a_complete_window_raises():
 
 
 def test_callback_loop_on_demo_is_consistent():
-    from feedback_lib.demo import generate_demo
+    from feedback_lib.demo.company import generate_demo
 
     demo = generate_demo(seed=42, n_accounts=800, start="2024-01-01", end="2026-03-31")
     loop = callback_loop(demo.responses, demo.conversations, accounts=demo.accounts,

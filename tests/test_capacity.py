@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.capacity: CSM load and headcount, outreach sampler, call brief."""
+"""Tests of feedback_lib.program.capacity: CSM load and headcount, outreach sampler, call brief."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedback_lib.capacity import call_brief, csm_headcount, csm_load, outreach_list
 from feedback_lib.errors import FeedbackLibError
+from feedback_lib.program.capacity import (
+    call_brief,
+    csm_headcount,
+    csm_load,
+    outreach_list,
+)
 
 from .conftest import tiny_company
 

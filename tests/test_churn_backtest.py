@@ -1,4 +1,4 @@
-"""Tests of the churn backtest (feedback_lib.churn_backtest)."""
+"""Tests of the churn backtest (feedback_lib.churn.backtest)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.churn_backtest import _auc, _top_decile_churn, backtest
+from feedback_lib.churn.backtest import _auc, _top_decile_churn, backtest
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of the churn covariate builders (feedback_lib.churn_features)."""
+"""Tests of the churn covariate builders (feedback_lib.churn.features)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.churn_features import account_covariates, monthly_panel
-from feedback_lib.dataset import Dataset
+from feedback_lib.churn.features import account_covariates
+from feedback_lib.churn.panel import monthly_panel
+from feedback_lib.io.dataset import Dataset
 
 from .conftest import make_table
 

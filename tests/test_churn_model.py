@@ -1,4 +1,4 @@
-"""Tests of the landmark Cox churn model and at-risk scoring (feedback_lib.churn_model)."""
+"""Tests of the landmark Cox churn model and at-risk scoring (feedback_lib.churn.model)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.churn_features import account_covariates
-from feedback_lib.churn_model import ChurnModel, at_risk_accounts
-from feedback_lib.dataset import Dataset
+from feedback_lib.churn.features import account_covariates
+from feedback_lib.churn.model import ChurnModel, at_risk_accounts
+from feedback_lib.io.dataset import Dataset
 
 matplotlib.use("Agg")
 
@@ -214,8 +214,8 @@ def _outcomes_from_monthly_revenue(dataset, ids: pd.Series, *, start_m: int, end
 @pytest.mark.parametrize("as_of,landmark", [("2026-09-30", "2025-09-30"), ("2026-06-15", "2025-05-31"),
                                             ("2025-03-31", "2024-12-31")])
 def test_outcomes_from_subscriptions_match_monthly_revenue(demo, as_of, landmark):
-    from feedback_lib.churn_model import _outcomes
-    from feedback_lib.survival import last_complete_month, month_index
+    from feedback_lib._util.dates import last_complete_month, month_index
+    from feedback_lib.churn.lifetimes import _outcomes
 
     start_m = month_index(pd.Timestamp(landmark))
     end_m = last_complete_month(pd.Timestamp(as_of))
@@ -239,7 +239,7 @@ def test_outcomes_with_overlapping_gapped_and_late_subscriptions():
         "mrr": [10.0, 5.0, 7.0, 7.0, 3.0, 1.0, 0.0],
     })
     ds = Dataset(subscriptions=subs)
-    from feedback_lib.churn_model import _outcomes
+    from feedback_lib.churn.lifetimes import _outcomes
 
     start_m = (2024 - 1970) * 12 + 0
     duration, event = _outcomes(ds, pd.Series(["a", "b", "c", "d"]), start_m=start_m, end_m=start_m + 5,

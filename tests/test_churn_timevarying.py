@@ -1,4 +1,4 @@
-"""Tests of the time-varying Cox model on the monthly panel (feedback_lib.churn_timevarying)."""
+"""Tests of the time-varying Cox model on the monthly panel (feedback_lib.churn.timevarying)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.churn_features import monthly_panel
-from feedback_lib.churn_timevarying import TimeVaryingChurnModel
+from feedback_lib.churn.panel import monthly_panel
+from feedback_lib.churn.timevarying import TimeVaryingChurnModel
 
 AS_OF = "2026-09-30"  # the demo's last day
 

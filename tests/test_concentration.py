@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.concentration: ARPA, top share, the 80:20 check, Lorenz curve and Gini."""
+"""Tests of feedback_lib.revenue.concentration: ARPA, top share, the 80:20 check, Lorenz curve and Gini."""
 
 from __future__ import annotations
 

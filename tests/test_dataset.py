@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.schema import SCHEMAS, STRING_DTYPE, TABLES, empty_frame
+from feedback_lib.io.schema import SCHEMAS, STRING_DTYPE, TABLES, empty_frame
 
 from .conftest import tiny_company
 
@@ -277,7 +277,7 @@ def test_unsupported_source_and_missing_path(tmp_path):
 
 
 def test_validation_does_not_mutate_input():
-    from feedback_lib.validate import validate_tables
+    from feedback_lib.io.validate import validate_tables
 
     raw = {t: f.copy() for t, f in tiny_company().tables().items()}
     raw["responses"].loc[0, "score"] = 11

@@ -12,9 +12,9 @@ import pandas.testing as pdt
 import pytest
 
 import feedback_lib as fl
-from feedback_lib import demo_text
-from feedback_lib.schema import SCHEMAS, canonical_dtype
-from feedback_lib.stats import wilson_interval
+from feedback_lib._util.stats import wilson_interval
+from feedback_lib.demo import vocabulary as demo_text
+from feedback_lib.io.schema import SCHEMAS, canonical_dtype
 
 START, END = "2023-10-01", "2026-09-30"
 

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.drivers: Shapley R^2 decomposition and key driver analysis."""
+"""Tests of feedback_lib.verbatims.drivers: Shapley R^2 decomposition and key driver analysis."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedback_lib.drivers import key_drivers, shapley_r2
 from feedback_lib.errors import FeedbackLibError
+from feedback_lib.verbatims.drivers import key_drivers, shapley_r2
 
 
 def test_shapley_r2_orthogonal_design_splits_by_own_contribution():
@@ -74,8 +74,8 @@ def test_key_drivers_errors():
 def test_demo_planted_segment_shift_recovered():
     """The demo shifts the mean score by segment: SMB +0.2, Mid-Market 0.0, Enterprise -0.3, so
     Enterprise - SMB = -0.5; its themes are drawn independently of the score."""
-    from feedback_lib.demo import generate_demo
-    from feedback_lib.text import tag_themes
+    from feedback_lib.demo.company import generate_demo
+    from feedback_lib.verbatims.themes import tag_themes
 
     demo = generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
     kd = key_drivers(demo.responses, tagged=tag_themes(demo.responses), accounts=demo.accounts,

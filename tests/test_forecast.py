@@ -1,4 +1,4 @@
-"""Tests of retention value projections (feedback_lib.forecast)."""
+"""Tests of retention value projections (feedback_lib.valuation.projections)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feedback_lib._util.stats import Proportion, wilson_interval
 from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
-from feedback_lib.forecast import (
+from feedback_lib.valuation.projections import (
     compounding_improvement,
     observed_churn,
     project_arr,
     retention_scenario,
     value_of_churn_point,
 )
-from feedback_lib.stats import Proportion, wilson_interval
 
 
 def test_project_arr_closed_form_without_bookings():

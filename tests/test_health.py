@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.health: factor mapping, weighting, bands and the backtest."""
+"""Tests of feedback_lib.program.health: factor mapping, weighting, bands and the backtest."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ import math
 import pandas as pd
 import pytest
 
-from feedback_lib.dataset import Dataset
 from feedback_lib.errors import FeedbackLibError
-from feedback_lib.health import _band, backtest_health, concordance, health_score
+from feedback_lib.io.dataset import Dataset
+from feedback_lib.program.health import (
+    _band,
+    backtest_health,
+    concordance,
+    health_score,
+)
 
 from .conftest import make_table
 
@@ -147,8 +152,9 @@ def test_backtest_health_needs_the_outcome_window():
 
 
 def test_demo_backtest_against_churn_model_and_movements():
-    from feedback_lib.arr import monthly_revenue, mrr_movements
-    from feedback_lib.demo import generate_demo
+    from feedback_lib.demo.company import generate_demo
+    from feedback_lib.revenue.movements import mrr_movements
+    from feedback_lib.revenue.mrr import monthly_revenue
 
     demo = generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
     bt = backtest_health(demo, cutoff="2025-12-31", as_of="2026-09-30", horizon_months=6)

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.nps: reference values, hand computations, edge cases, invariants."""
+"""Tests of feedback_lib.survey.score: reference values, hand computations, edge cases, invariants."""
 
 from __future__ import annotations
 
@@ -12,8 +12,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import feedback_lib as fl
-from feedback_lib.errors import FeedbackLibError, ParameterError, SchemaError, SmallSampleWarning
-from feedback_lib.nps import NPSResult, nps, nps_category, nps_change, nps_sample_size
+from feedback_lib.errors import (
+    FeedbackLibError,
+    ParameterError,
+    SchemaError,
+    SmallSampleWarning,
+)
+from feedback_lib.survey.score import (
+    NPSResult,
+    nps,
+    nps_category,
+    nps_change,
+    nps_sample_size,
+)
 
 
 def sample(promoters: int, passives: int, detractors: int) -> list[int]:

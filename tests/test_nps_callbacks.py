@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.nps_callbacks.callback_queue on a hand-built company."""
+"""Tests of feedback_lib.program.queue.callback_queue on a hand-built company."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from feedback_lib.errors import ParameterError, SchemaError
-from feedback_lib.nps_callbacks import callback_queue
+from feedback_lib.program.callbacks import callback_queue
 
 AS_OF = "2025-06-10"
 T = pd.Timestamp

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.nps_periods: the NPS table by period/group and the control chart."""
+"""Tests of feedback_lib.survey.periods: the NPS table by period/group and the control chart."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback_lib.errors import ParameterError, SchemaError, SmallSampleWarning
-from feedback_lib.nps import nps, nps_change
-from feedback_lib.nps_periods import TABLE_COLUMNS, nps_control_chart, nps_table
+from feedback_lib.survey.periods import TABLE_COLUMNS, nps_control_chart, nps_table
+from feedback_lib.survey.score import nps, nps_change
 
 
 def responses(rows: list[tuple[str, int, int, int]], **extra) -> pd.DataFrame:

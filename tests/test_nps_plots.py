@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.nps_plots: what is drawn, on which axes, with which labels."""
+"""Tests of feedback_lib.survey.plots: what is drawn, on which axes, with which labels."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 from feedback_lib.errors import SchemaError, SmallSampleWarning  # noqa: E402
-from feedback_lib.nps_periods import nps_control_chart, nps_table  # noqa: E402
-from feedback_lib.nps_plots import plot_control_chart, plot_nps_trend  # noqa: E402
+from feedback_lib.survey.periods import nps_control_chart, nps_table
+from feedback_lib.survey.plots import plot_control_chart, plot_nps_trend
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.opportunities: expansion that followed opportunities, against matched
+"""Tests of feedback_lib.program.opportunities: expansion that followed opportunities, against matched
 controls (hand-built answers and the demo's planted conversion rate)."""
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedback_lib._program_common import newcombe_difference
-from feedback_lib.demo import generate_demo
+from feedback_lib._util.stats import newcombe_difference, wilson_interval
+from feedback_lib.demo.company import generate_demo
 from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
-from feedback_lib.opportunities import opportunity_outcomes
-from feedback_lib.stats import wilson_interval
+from feedback_lib.program.opportunities import opportunity_outcomes
 
 
 def subs_frame(rows):

@@ -36,7 +36,7 @@ def test_console_script_and_python_floor():
 
 
 def test_data_model_doc_lists_every_column():
-    from feedback_lib.schema import SCHEMAS
+    from feedback_lib.io.schema import SCHEMAS
 
     doc = (ROOT / "docs" / "data-model.md").read_text()
     for table, spec in SCHEMAS.items():

@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feedback_lib.demo import generate_demo
+from feedback_lib._util.stats import wilson_interval
+from feedback_lib.demo.company import generate_demo
 from feedback_lib.errors import FeedbackLibError
-from feedback_lib.program import (
+from feedback_lib.program.conversations import (
     accounts_not_spoken_to,
     competitor_mention_rate,
     competitor_mentions,
     conversation_cadence,
     coverage_of_top_accounts,
 )
-from feedback_lib.stats import wilson_interval
 
 
 @pytest.fixture(scope="module")

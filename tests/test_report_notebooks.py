@@ -19,7 +19,12 @@ import pytest
 from pptx import Presentation
 
 import feedback_lib as fl
-from feedback_lib.reporting import REPORTS, find_unmasked_emails, report_notebook, run_report
+from feedback_lib.reporting import (
+    REPORTS,
+    find_unmasked_emails,
+    report_notebook,
+    run_report,
+)
 
 AS_OF = "2026-09-30"
 SCRIPT_VERBATIM = "<script>alert(1)</script> Call me at maria.virtanen@example.com"

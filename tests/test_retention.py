@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.retention: NRR, GRR, logo retention and churn, trends and cohorts."""
+"""Tests of feedback_lib.revenue.retention: NRR, GRR, logo retention and churn, trends and cohorts."""
 
 from __future__ import annotations
 

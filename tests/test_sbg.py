@@ -1,4 +1,4 @@
-"""Tests of the shifted-beta-geometric model (feedback_lib.sbg)."""
+"""Tests of the shifted-beta-geometric model (feedback_lib.churn.sbg)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.special import betaln
 
+from feedback_lib.churn.sbg import SBGModel, cohort_survivors, fit_sbg, fit_sbg_cohorts
 from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
-from feedback_lib.sbg import SBGModel, cohort_survivors, fit_sbg, fit_sbg_cohorts
 
 # Fader & Hardie (2007), "How to project customer retention", J. Interactive Marketing 21(1),
 # Table 1: customers alive at the start of years 0..12 of two cohorts of 1,000.

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import feedback_lib as fl
-from feedback_lib.schema import TABLES
+from feedback_lib.io.schema import TABLES
 
 from .test_dataset import assert_tables_equal, edit_cell
 

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
-from feedback_lib.survey import _systematic_pps, inclusion_probabilities, survey_send_list
+from feedback_lib.survey.sampling import (
+    _systematic_pps,
+    inclusion_probabilities,
+    survey_send_list,
+)
 
 AS_OF = pd.Timestamp("2026-03-31")
 
@@ -95,8 +99,8 @@ def test_send_list_is_reproducible_and_warns_when_too_few_are_eligible():
 
 
 def test_demo_send_list_plans_the_nps_sample():
-    from feedback_lib.demo import generate_demo
-    from feedback_lib.nps import nps_sample_size
+    from feedback_lib.demo.company import generate_demo
+    from feedback_lib.survey.score import nps_sample_size
 
     demo = generate_demo(seed=42, n_accounts=600, start="2024-10-01", end="2026-03-31")
     target = nps_sample_size(change=40, power=0.8, confidence=0.95)  # about 60 responses

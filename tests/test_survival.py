@@ -1,4 +1,4 @@
-"""Tests of account lifetimes and Kaplan-Meier survival (feedback_lib.survival)."""
+"""Tests of account lifetimes and Kaplan-Meier survival (feedback_lib.churn.kaplan_meier)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
 import feedback_lib as fl
-from feedback_lib.survival import account_lifetimes, kaplan_meier, plot_km
+from feedback_lib.churn.kaplan_meier import kaplan_meier, plot_km
+from feedback_lib.churn.lifetimes import account_lifetimes
+from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
 
 matplotlib.use("Agg")
 

@@ -1,4 +1,4 @@
-"""Tests of feedback_lib.text: lexicon loading, multilingual theme tagging, phrase discovery."""
+"""Tests of feedback_lib.verbatims.themes: lexicon loading, multilingual theme tagging, phrase discovery."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from feedback_lib.errors import FeedbackLibError
-from feedback_lib.text import discover_phrases, load_lexicon, normalize_text, tag_themes
+from feedback_lib.verbatims.themes import (
+    discover_phrases,
+    load_lexicon,
+    normalize_text,
+    tag_themes,
+)
 
 
 def themes_of(comments: list[str], **kwargs) -> list[set[str]]:
@@ -113,7 +118,7 @@ def test_discover_phrases_finds_untagged_word_and_cjk_ngrams():
 def test_demo_comments_tagged_exactly_as_planted():
     """Every demo comment template of a theme contains truth["theme_keywords"][theme][language] and
     no other theme's keyword, so tagging with those keywords is the planted truth."""
-    from feedback_lib.demo import generate_demo
+    from feedback_lib.demo.company import generate_demo
 
     demo = generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
     truth = {"themes": {t: {lang: [kw] for lang, kw in by.items()} for t, by in demo.truth["theme_keywords"].items()},

@@ -121,7 +121,7 @@ def test_derl_reproduces_fader_hardie_2010_table_3(alpha, beta, published):
 @pytest.mark.parametrize(("alpha", "beta"), [(0.7, 1.2), (3.8, 15.2)])
 def test_derl_equals_direct_sum_of_sbg_survival(alpha, beta):
     # DERL(n-1 renewals) = sum_{t >= n} S(t) / S(n-1) / (1 + d)^(t - n), S(t) = B(a, b + t) / B(a, b)
-    from feedback_lib.heterogeneity import _sbg_survival
+    from feedback_lib.churn.heterogeneity import _sbg_survival
 
     d, n = 0.15, 3
     t = np.arange(n, 3_000)

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 from feedback_lib.errors import FeedbackLibError
-from feedback_lib.text import tag_themes
-from feedback_lib.verbatims import theme_trends, top_problems
+from feedback_lib.verbatims.themes import tag_themes
+from feedback_lib.verbatims.trends import theme_trends, top_problems
 
 
 def weekly_fixture():
@@ -94,7 +94,7 @@ def test_top_problems_ranks_themes_by_mrr_and_accounts():
 
 
 def test_top_problems_on_demo_week():
-    from feedback_lib.demo import generate_demo
+    from feedback_lib.demo.company import generate_demo
 
     demo = generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
     out = top_problems(demo.responses, accounts=demo.accounts, subscriptions=demo.subscriptions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 import feedback_lib as fl
-from feedback_lib.stats import z_value
+from feedback_lib._util.stats import z_value
 
 from ..compare import compare_frames
 from .base import Operation

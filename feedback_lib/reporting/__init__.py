@@ -9,31 +9,49 @@ quarterly board deck.
 
 from __future__ import annotations
 
-from .context import (
+from feedback_lib.reporting.context import (
     ReportContext,
     load_report_data,
     period_row,
     report_context,
     trailing_weeks,
 )
-from .deck import Kpi, Slide, SlideDeck, read_deck, write_pdf, write_pptx
-from .display import compact, compact_formatter, narrate, safe_table
-from .export import export_html, read_metrics, write_metrics
-from .params import (
+from feedback_lib.reporting.deck import (
+    Kpi,
+    Slide,
+    SlideDeck,
+    read_deck,
+    write_pdf,
+    write_pptx,
+)
+from feedback_lib.reporting.display import (
+    compact,
+    compact_formatter,
+    narrate,
+    safe_table,
+)
+from feedback_lib.reporting.export import export_html, read_metrics, write_metrics
+from feedback_lib.reporting.params import (
     NotebookParameter,
     coerce_parameters,
     parse_as_of,
     read_parameters,
     report_period,
 )
-from .sections import WeeklyNPS, entered_list, nps_by_group, significance, weekly_nps
-from .runner import REPORTS, report_notebook, run_report
-from .safety import (
+from feedback_lib.reporting.runner import REPORTS, report_notebook, run_report
+from feedback_lib.reporting.safety import (
     active_html_outputs,
     find_unmasked_emails,
     mask_email,
     mask_emails,
     safe_csv,
+)
+from feedback_lib.reporting.sections import (
+    WeeklyNPS,
+    entered_list,
+    nps_by_group,
+    significance,
+    weekly_nps,
 )
 
 __all__ = [

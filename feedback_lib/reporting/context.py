@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._arrow import lookup
-from ..errors import ParameterError
-from .params import parse_as_of, report_period
+from feedback_lib._util.arrow import lookup
+from feedback_lib.errors import ParameterError
+from feedback_lib.reporting.params import parse_as_of, report_period
 
 __all__ = ["ReportContext", "load_report_data", "period_row", "report_context", "trailing_weeks"]
 
@@ -154,7 +154,8 @@ def load_report_data(context: ReportContext, *, demo_accounts: int = 2000, demo_
     """
     import dataclasses
 
-    from .. import generate_demo, load_dataset
+    from feedback_lib.demo import generate_demo
+    from feedback_lib.io import load_dataset
 
     if context.source:
         data = load_dataset(context.source)

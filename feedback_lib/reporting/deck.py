@@ -16,7 +16,7 @@ import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import ReportError
+from feedback_lib.errors import ReportError
 
 __all__ = ["Kpi", "Slide", "SlideDeck", "read_deck", "write_pdf", "write_pptx"]
 

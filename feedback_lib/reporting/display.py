@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from .safety import mask_email, mask_emails
+from feedback_lib.reporting.safety import mask_email, mask_emails
 
 __all__ = ["compact", "compact_formatter", "narrate", "safe_table"]
 

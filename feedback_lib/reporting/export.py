@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ReportError
+from feedback_lib.errors import ReportError
 
 __all__ = ["export_html", "read_metrics", "write_metrics"]
 
@@ -249,7 +249,7 @@ def package_versions() -> dict[str, str | None]:
         except PackageNotFoundError:
             out[name] = None
     if out.get("feedback_lib") is None:
-        from .. import __version__
+        from feedback_lib._util.version import PACKAGE_VERSION as __version__
 
         out["feedback_lib"] = __version__
     out["python"] = platform.python_version()

@@ -18,11 +18,14 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ..errors import ParameterError, ReportError
+from feedback_lib.errors import ParameterError, ReportError
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = [
     "NotebookParameter",

@@ -31,10 +31,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-
-from ..errors import ParameterError, ReportError
-from .deck import DECK_FILE, read_deck, write_pdf, write_pptx
-from .export import (
+from feedback_lib.errors import ParameterError, ReportError
+from feedback_lib.reporting.deck import DECK_FILE, read_deck, write_pdf, write_pptx
+from feedback_lib.reporting.export import (
     METRICS_FILE,
     export_html,
     file_hashes,
@@ -43,8 +42,13 @@ from .export import (
     read_metrics,
     stderr_messages,
 )
-from .params import coerce_parameters, parse_as_of, read_parameters, report_period
-from .safety import active_html_outputs, find_unmasked_emails
+from feedback_lib.reporting.params import (
+    coerce_parameters,
+    parse_as_of,
+    read_parameters,
+    report_period,
+)
+from feedback_lib.reporting.safety import active_html_outputs, find_unmasked_emails
 
 __all__ = ["REPORTS", "report_notebook", "run_report"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..errors import SmallSampleWarning
-from .params import parse_as_of
+from feedback_lib.errors import SmallSampleWarning
+from feedback_lib.reporting.params import parse_as_of
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _nps_or_missing(scores: pd.Series, *, confidence: float):
     """``fl.nps`` of the scores, or a result of NaNs with ``n = 0`` when there are none."""
     import dataclasses
 
-    from ..nps import NPSResult, nps
+    from feedback_lib.survey.score import NPSResult, nps
 
     if len(scores):
         with warnings.catch_warnings():
@@ -91,7 +91,7 @@ def weekly_nps(responses: pd.DataFrame, *, as_of, trend_weeks: int = 13, alpha: 
 
     Composes :func:`feedback_lib.nps_table` (weekly NPS, interval, change test),
     :func:`feedback_lib.nps_control_chart` (limits from the previous ``trend_weeks`` weeks) and
-    :func:`feedback_lib.nps` (pooled NPS of the last ``trend_weeks`` weeks).
+    :func:`feedback_lib.survey.score` (pooled NPS of the last ``trend_weeks`` weeks).
 
     Parameters
     ----------
@@ -106,8 +106,8 @@ def weekly_nps(responses: pd.DataFrame, *, as_of, trend_weeks: int = 13, alpha: 
     confidence
         Interval level.
     """
-    from ..nps_periods import nps_control_chart, nps_table
-    from .context import trailing_weeks
+    from feedback_lib.reporting.context import trailing_weeks
+    from feedback_lib.survey.periods import nps_control_chart, nps_table
 
     day = pd.Timestamp(parse_as_of(as_of))
     known = responses[responses["responded_at"] <= day]
@@ -173,7 +173,7 @@ def nps_by_group(responses: pd.DataFrame, *, by: str, min_n: int = 30,
     0       a  2  100.0
     1       b  2    0.0
     """
-    from .. import nps_periods
+    from feedback_lib.survey import periods as nps_periods
 
     one_period = responses.assign(responded_at=pd.Timestamp("2000-01-01"))
     with warnings.catch_warnings():

@@ -1,0 +1,64 @@
+"""Revenue metrics: the one active-subscription-on-a-day MRR rule and ``monthly_revenue``
+(``mrr``), MRR movements and the ARR bridge (``movements``), NRR/GRR/logo retention and trends
+(``retention``), signup cohorts (``cohorts``), concentration (``concentration``) and their plots.
+
+May import: ``feedback_lib._util``, ``feedback_lib.errors``.
+"""
+
+from feedback_lib.revenue.cohorts import cohort_retention
+from feedback_lib.revenue.concentration import (
+    AccountsForShare,
+    RevenueConcentration,
+    accounts_for_share,
+    arpa,
+    gini,
+    lorenz_curve,
+    revenue_concentration,
+    top_share,
+)
+from feedback_lib.revenue.movements import (
+    MOVEMENT_CATEGORIES,
+    arr_bridge,
+    mrr_movements,
+    quick_ratio,
+    revenue_churn,
+)
+from feedback_lib.revenue.mrr import monthly_revenue
+from feedback_lib.revenue.plots import plot_arr_bridge, plot_cohort_heatmap, plot_lorenz
+from feedback_lib.revenue.retention import (
+    RetentionSummary,
+    gross_revenue_retention,
+    logo_churn_rate,
+    logo_retention,
+    net_revenue_retention,
+    retention_summary,
+    retention_trend,
+)
+
+__all__ = [
+    "accounts_for_share",
+    "AccountsForShare",
+    "arpa",
+    "arr_bridge",
+    "cohort_retention",
+    "gini",
+    "gross_revenue_retention",
+    "logo_churn_rate",
+    "logo_retention",
+    "lorenz_curve",
+    "monthly_revenue",
+    "MOVEMENT_CATEGORIES",
+    "mrr_movements",
+    "net_revenue_retention",
+    "plot_arr_bridge",
+    "plot_cohort_heatmap",
+    "plot_lorenz",
+    "quick_ratio",
+    "retention_summary",
+    "retention_trend",
+    "RetentionSummary",
+    "revenue_churn",
+    "revenue_concentration",
+    "RevenueConcentration",
+    "top_share",
+]
