@@ -48,3 +48,12 @@ class InsufficientDataError(FeedbackLibError, ValueError):
 
 class NotFittedError(FeedbackLibError, RuntimeError):
     """A model method that needs ``fit`` was called before it (scikit-learn's convention)."""
+
+
+class ModelFitError(FeedbackLibError, RuntimeError):
+    """A model fit that failed on valid data (the optimiser did not converge); the message says
+    what usually causes it and what to retry with."""
+
+
+class StoreError(FeedbackLibError, RuntimeError):
+    """The DuckDB store could not be read or updated; the message names the file."""

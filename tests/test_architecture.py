@@ -113,3 +113,15 @@ def test_the_public_surface_is_explicit():
     assert len(seen["all"]) == len(set(seen["all"]))
     for name in seen["all"]:
         assert getattr(fl, name) is not None
+
+
+def test_no_bare_feedbacklib_error_is_raised():
+    """A subclass says more: SchemaError, ParameterError, InsufficientDataError, NotFittedError."""
+    bare = []
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                if isinstance(func, ast.Name) and func.id == "FeedbackLibError":
+                    bare.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert bare == []

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import _rows
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import SchemaError
 
 _UNITS = 1_000_000  # money is summed in integer micro-units of the currency
 
@@ -37,12 +37,12 @@ def _money_values(col: pd.Series, what: str, *, nonnegative: bool) -> np.ndarray
     try:
         values = col.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
-        raise FeedbackLibError(f"{what}: values are not numbers ({exc})") from exc
+        raise SchemaError(f"{what}: values are not numbers ({exc})") from exc
     # NaN and infinities fail both comparisons
     bad = ~((values >= (0.0 if nonnegative else -_MAX_MONEY)) & (values <= _MAX_MONEY))
     if bad.any():
         rule = "finite numbers" + (" >= 0" if nonnegative else "") + " below 1e12"
-        raise FeedbackLibError(
+        raise SchemaError(
             f"{what}: {bad.sum()} value(s) are not {rule} (rows {_rows(bad)}; "
             f"e.g. {values[bad][0]!r}); fix or drop those rows"
         )

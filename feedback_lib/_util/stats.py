@@ -11,7 +11,7 @@ from scipy.special import (
     ndtri,  # scipy.stats.norm.ppf is ndtri; scipy.stats loads ~0.5 s slower
 )
 
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def z_value(confidence: float) -> float:
     1.96
     """
     if not 0 < confidence < 1:
-        raise FeedbackLibError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+        raise ParameterError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
     return float(ndtri(0.5 + confidence / 2))
 
 
@@ -59,9 +59,9 @@ def wilson_interval(successes: float, n: int, *, confidence: float = 0.95) -> Pr
     (0.8, 0.4902, 0.9433)
     """
     if n <= 0:
-        raise FeedbackLibError("a proportion needs at least one observation (n = 0)")
+        raise InsufficientDataError("a proportion needs at least one observation (n = 0)")
     if not 0 <= successes <= n:
-        raise FeedbackLibError(f"successes must be between 0 and n = {n}, got {successes!r}")
+        raise ParameterError(f"successes must be between 0 and n = {n}, got {successes!r}")
     z = z_value(confidence)
     p = successes / n
     denom = 1 + z * z / n
@@ -88,7 +88,7 @@ def band_edges(mrr, *, bands: int) -> np.ndarray:
     values = np.asarray(mrr, dtype=float)
     values = values[values > 0]
     if bands < 1:
-        raise FeedbackLibError(f"bands must be a positive whole number, got {bands!r}")
+        raise ParameterError(f"bands must be a positive whole number, got {bands!r}")
     if len(values) == 0:
         return np.array([])
     return np.unique(np.quantile(values, np.arange(1, bands) / bands))

@@ -12,7 +12,10 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib.churn.features import _slug
-from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    SmallSampleWarning,
+)
 
 __all__ = ["covariate_label"]
 
@@ -44,7 +47,7 @@ def _sample_accounts(codes: np.ndarray, segment: np.ndarray, *, max_n: int | Non
 
 def _check_events(events: int, *, where: str) -> None:
     if events == 0:
-        raise FeedbackLibError(f"{where}: no churn events in the data, so hazard ratios are not defined.")
+        raise InsufficientDataError(f"{where}: no churn events in the data, so hazard ratios are not defined.")
     if events < _MIN_EVENTS:
         warnings.warn(
             f"{where}: only {events} churn events; hazard ratios need about 10 events per covariate.",

@@ -16,7 +16,7 @@ from feedback_lib._util.dates import (
 from feedback_lib.churn.features import account_covariates
 from feedback_lib.churn.lifetimes import _outcomes
 from feedback_lib.churn.model import ChurnModel
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 
 __all__ = ["backtest", "BacktestResult"]
 
@@ -121,7 +121,7 @@ def backtest(
     outcome_end = month_end(end_m + horizon_months)
     last_seen = _data_end(dataset)
     if last_seen is None or month_index(last_seen) < end_m + horizon_months:
-        raise FeedbackLibError(
+        raise ParameterError(
             f"backtest: the outcome window runs to {outcome_end.date()} but the data's latest record is "
             f"{None if last_seen is None else last_seen.date()}; pick a cutoff at least {horizon_months} "
             "months before the end of the data."
@@ -131,7 +131,7 @@ def backtest(
     snap = month_end(end_m)
     cov = account_covariates(dataset, as_of=snap)
     if len(cov) == 0:
-        raise FeedbackLibError(f"backtest: no account is paying at {snap.date()}.")
+        raise InsufficientDataError(f"backtest: no account is paying at {snap.date()}.")
     prob = model.predict_churn_probability(cov, horizon_months=horizon_months).to_numpy()
     base = _segment_rates(model, horizon_months)
     base_prob = cov["segment"].astype(str).map(base).fillna(base["__all__"]).to_numpy(dtype=float)
@@ -150,7 +150,7 @@ def backtest(
         }
     )
     if event.sum() == 0 or event.sum() == len(event):
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"backtest: {int(event.sum())} of {len(event)} accounts churned in the {horizon_months} months "
             f"after {snap.date()}; AUC and lift need both churners and stayers. Use a longer horizon_months."
         )

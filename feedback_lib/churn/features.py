@@ -25,7 +25,7 @@ from feedback_lib._util.arrow import (
 )
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_of_dates, month_start, parse_as_of
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 
 __all__ = ["account_covariates", "PANEL_COVARIATES"]
 
@@ -266,7 +266,7 @@ def _segment(accounts: pd.DataFrame, index: _AccountIndex, positions: np.ndarray
 def _bands(mrr: pd.Series, edges: tuple[float, ...]) -> pd.Categorical:
     edges = tuple(float(e) for e in edges)
     if list(edges) != sorted(set(edges)) or not edges or edges[0] <= 0:
-        raise FeedbackLibError(f"mrr_band_edges must be increasing positive numbers, got {edges!r}")
+        raise ParameterError(f"mrr_band_edges must be increasing positive numbers, got {edges!r}")
     labels = [f"<{edges[0]:,.0f}"]
     labels += [f"{a:,.0f}-{b:,.0f}" for a, b in zip(edges[:-1], edges[1:])]
     labels += [f"{edges[-1]:,.0f}+"]

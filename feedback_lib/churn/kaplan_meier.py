@@ -14,7 +14,12 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+    SmallSampleWarning,
+)
 
 __all__ = ["kaplan_meier", "KaplanMeierResult", "plot_km"]
 
@@ -132,12 +137,12 @@ def kaplan_meier(
     cols = (duration_col, event_col) + ((by,) if by is not None else ())
     require_columns(lifetimes, cols, table="lifetimes", where="kaplan_meier")
     if len(lifetimes) == 0:
-        raise FeedbackLibError("kaplan_meier: lifetimes is empty; there is nothing to estimate.")
+        raise InsufficientDataError("kaplan_meier: lifetimes is empty; there is nothing to estimate.")
     durations = lifetimes[duration_col].to_numpy(dtype=float)
     events = lifetimes[event_col].to_numpy(dtype=bool)
     if np.isnan(durations).any() or (durations < 0).any():
         bad = np.flatnonzero(np.isnan(durations) | (durations < 0))
-        raise FeedbackLibError(
+        raise SchemaError(
             f"kaplan_meier: {duration_col} must be >= 0 and not missing; rows {(bad + 1).tolist()[:5]} "
             f"break it (e.g. {durations[bad[0]]!r})."
         )

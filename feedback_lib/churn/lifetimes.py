@@ -16,7 +16,7 @@ from feedback_lib._util.dates import (
     parse_as_of,
 )
 from feedback_lib._util.money import _units
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 from feedback_lib.revenue._frame import _canonical_revenue
 
 __all__ = ["account_lifetimes", "landmark_lifetimes"]
@@ -161,7 +161,7 @@ def landmark_lifetimes(
     require_columns(revenue, ("account_id", "month", "mrr"), table="revenue", where="landmark_lifetimes")
     origin = month_index(landmark)
     if origin > month_index(as_of):
-        raise FeedbackLibError(f"landmark_lifetimes: landmark {landmark} is after as_of {as_of}")
+        raise ParameterError(f"landmark_lifetimes: landmark {landmark} is after as_of {as_of}")
     asof_m = month_index(as_of)
     rv = _canonical_revenue(revenue, last_month=asof_m, money=False)
     paid = rv.units  # bool: the row is paid

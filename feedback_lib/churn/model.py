@@ -25,7 +25,13 @@ from feedback_lib.churn._cox import (
 )
 from feedback_lib.churn.features import _slug, account_covariates
 from feedback_lib.churn.lifetimes import _outcomes
-from feedback_lib.errors import DataQualityWarning, FeedbackLibError, ParameterError
+from feedback_lib.errors import (
+    DataQualityWarning,
+    InsufficientDataError,
+    ModelFitError,
+    NotFittedError,
+    ParameterError,
+)
 
 __all__ = ["at_risk_accounts", "ChurnModel", "SNAPSHOT_COVARIATES"]
 
@@ -159,7 +165,7 @@ class ChurnModel:
         landmark = month_end(landmark_m)
         cov = account_covariates(dataset, as_of=landmark)
         if len(cov) == 0:
-            raise FeedbackLibError(
+            raise InsufficientDataError(
                 f"ChurnModel.fit: no account was paying at the landmark {landmark.date()} "
                 f"({self.window_months} months before {month_end(end_m).date()}); pass a later "
                 "as_of or a shorter window_months."
@@ -192,7 +198,7 @@ class ChurnModel:
                 train, duration_col="duration", event_col="event"
             )
         except ConvergenceError as exc:
-            raise FeedbackLibError(
+            raise ModelFitError(
                 f"ChurnModel.fit: the Cox fit did not converge ({exc.__class__.__name__}); a covariate "
                 "probably separates churners perfectly. Retry with penalizer=0.01."
             ) from exc
@@ -275,7 +281,7 @@ class ChurnModel:
         """
         cov = account_covariates(dataset, as_of=as_of)
         if len(cov) == 0:
-            raise FeedbackLibError(f"predict_at_risk: no account is paying at {parse_as_of(as_of, where='predict_at_risk').date()}.")
+            raise InsufficientDataError(f"predict_at_risk: no account is paying at {parse_as_of(as_of, where='predict_at_risk').date()}.")
         prob = self.predict_churn_probability(cov, horizon_months=horizon_months).to_numpy()
         x = self.spec_.transform(cov).drop(columns=self.dropped_covariates_)
         beta = self.cox_.params_.reindex(x.columns).to_numpy()
@@ -384,7 +390,7 @@ class ChurnModel:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "cox_"):
-            raise FeedbackLibError("ChurnModel is not fitted yet; call fit(dataset, as_of=...) first.")
+            raise NotFittedError("ChurnModel is not fitted yet; call fit(dataset, as_of=...) first.")
 
 
 def at_risk_accounts(dataset, *, as_of, horizon_months: int = 3, window_months: int = 12) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from feedback_lib._util.dates import (
     parse_as_of,
 )
 from feedback_lib.churn.features import _K, _slug
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import InsufficientDataError
 from feedback_lib.revenue.mrr import monthly_revenue
 
 __all__ = ["monthly_panel"]
@@ -104,7 +104,7 @@ def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
         }
     )
     if len(panel) == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"monthly_panel: no account paid in a month followed by a complete month up to "
             f"{as_of.date()}; pass a later as_of or check the subscriptions table."
         )

@@ -18,7 +18,12 @@ from scipy import optimize
 from scipy.special import betaln, digamma
 
 from feedback_lib.churn.heterogeneity import discounted_expected_residual_lifetime
-from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+    SmallSampleWarning,
+)
 
 __all__ = ["cohort_survivors", "fit_sbg", "fit_sbg_cohorts", "SBGModel"]
 
@@ -140,9 +145,9 @@ class SBGModel:
         True
         """
         if not 0 < confidence < 1:
-            raise FeedbackLibError(f"confidence must be between 0 and 1, got {confidence!r}")
+            raise ParameterError(f"confidence must be between 0 and 1, got {confidence!r}")
         if n_boot < 10:
-            raise FeedbackLibError(f"n_boot must be at least 10, got {n_boot!r}")
+            raise ParameterError(f"n_boot must be at least 10, got {n_boot!r}")
         t = np.arange(periods + 1)
         rng = np.random.default_rng(seed)
         draws = np.empty((n_boot, 2))
@@ -254,7 +259,7 @@ def fit_sbg_cohorts(table: pd.DataFrame) -> SBGModel:
     """
     missing = {"cohort", "period", "survivors"} - set(table.columns)
     if missing:
-        raise FeedbackLibError(
+        raise SchemaError(
             f"fit_sbg_cohorts: table lacks column(s) {sorted(missing)}; expected cohort, period, "
             "survivors (see cohort_survivors)."
         )
@@ -262,14 +267,14 @@ def fit_sbg_cohorts(table: pd.DataFrame) -> SBGModel:
     for name, g in table.sort_values(["cohort", "period"]).groupby("cohort", sort=True):
         periods = g["period"].to_numpy()
         if not np.array_equal(periods, np.arange(len(periods))):
-            raise FeedbackLibError(
+            raise SchemaError(
                 f"fit_sbg_cohorts: cohort {name!r} has periods {periods.tolist()[:8]}; "
                 "they must run 0, 1, 2, ... without gaps."
             )
         if len(g) >= 2:
             curves.append(_survivor_curve(g["survivors"].to_numpy(), where=f"cohort {name!r}"))
     if not curves:
-        raise FeedbackLibError("fit_sbg_cohorts: no cohort has two or more periods to fit.")
+        raise InsufficientDataError("fit_sbg_cohorts: no cohort has two or more periods to fit.")
     return _fit(curves)
 
 
@@ -326,22 +331,22 @@ def cohort_survivors(lifetimes: pd.DataFrame) -> pd.DataFrame:
 def _periods(t, *, minimum: int) -> np.ndarray:
     arr = np.asarray(t, dtype=float)
     if np.any(arr < minimum):
-        raise FeedbackLibError(f"sBG periods must be >= {minimum}, got {np.min(arr)!r}")
+        raise ParameterError(f"sBG periods must be >= {minimum}, got {np.min(arr)!r}")
     return arr
 
 
 def _survivor_curve(survivors, *, where: str) -> np.ndarray:
     s = np.asarray(survivors, dtype=float)
     if s.ndim != 1 or len(s) < 2:
-        raise FeedbackLibError(
+        raise ParameterError(
             f"{where}: survivors must be a 1-D sequence with at least two entries (t = 0, 1), "
             f"got shape {s.shape}."
         )
     if not np.isfinite(s).all() or s[0] <= 0 or (s < 0).any():
-        raise FeedbackLibError(f"{where}: survivors must be finite, >= 0, first entry > 0; got {s[:5]}...")
+        raise ParameterError(f"{where}: survivors must be finite, >= 0, first entry > 0; got {s[:5]}...")
     bad = np.flatnonzero(np.diff(s) > 0)
     if len(bad):
-        raise FeedbackLibError(
+        raise ParameterError(
             f"{where}: survivors must not increase; they rise at t = {(bad + 1).tolist()[:5]} "
             f"(e.g. {s[bad[0]]:g} -> {s[bad[0] + 1]:g})."
         )
@@ -383,12 +388,12 @@ def _fit(curves: list[np.ndarray]) -> SBGModel:
     churned = sum(float(s[0] - s[-1]) for s in curves)
     survived = sum(float(s[-1]) for s in curves)
     if churned == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             "fit_sbg: nobody churned in the observed periods, so alpha and beta are not "
             "identified; report the observed retention (100%) instead."
         )
     if survived == 0 and all(s[1] == 0 for s in curves):
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             "fit_sbg: everybody churned in the first period; the sBG model has no heterogeneity "
             "to estimate (churn probability 1)."
         )

@@ -9,7 +9,13 @@ import pandas as pd
 
 from feedback_lib.churn._cox import _check_events, _forest, _hr_table, _sample_accounts
 from feedback_lib.churn.features import PANEL_COVARIATES, _slug
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ModelFitError,
+    NotFittedError,
+    ParameterError,
+    SchemaError,
+)
 
 __all__ = ["TimeVaryingChurnModel"]
 
@@ -84,7 +90,7 @@ class TimeVaryingChurnModel:
         covs = list(self.covariates) if self.covariates is not None else self._default_covariates(panel)
         missing = [c for c in [*covs, "account_id", "life", "start", "stop", "event", "segment"] if c not in panel.columns]
         if missing:
-            raise FeedbackLibError(
+            raise SchemaError(
                 f"TimeVaryingChurnModel.fit: panel lacks column(s) {missing}; build it with "
                 "feedback_lib.monthly_panel(dataset, as_of=...)."
             )
@@ -96,7 +102,7 @@ class TimeVaryingChurnModel:
         df["episode"] = codes[keep].astype(np.int64) * 1000 + panel["life"].to_numpy()[keep]
         constant = [c for c in covs if df[c].nunique() <= 1]
         if constant:
-            raise FeedbackLibError(
+            raise InsufficientDataError(
                 f"TimeVaryingChurnModel.fit: covariate(s) {constant} never vary in the panel, so their "
                 "hazard ratios are not identified; drop them via covariates=[...]."
             )
@@ -111,7 +117,7 @@ class TimeVaryingChurnModel:
                 df, id_col="episode", event_col="event", start_col="start", stop_col="stop"
             )
         except ConvergenceError as exc:
-            raise FeedbackLibError(
+            raise ModelFitError(
                 "TimeVaryingChurnModel.fit: the Cox fit did not converge; a covariate probably "
                 "separates churners perfectly. Retry with penalizer=0.01."
             ) from exc
@@ -126,7 +132,7 @@ class TimeVaryingChurnModel:
     def summary(self) -> pd.DataFrame:
         """``covariate, hazard_ratio, ci_low, ci_high, p_value, coef, se, n, events``."""
         if not hasattr(self, "ctv_"):
-            raise FeedbackLibError("TimeVaryingChurnModel is not fitted yet; call fit(panel) first.")
+            raise NotFittedError("TimeVaryingChurnModel is not fitted yet; call fit(panel) first.")
         return _hr_table(self.ctv_.summary, self.confidence).assign(n=self.n_, events=self.events_)
 
     def plot_forest(self, *, ax=None):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 from feedback_lib.io.readers import read_source
 from feedback_lib.io.schema import (
     LIST_SEPARATOR,
@@ -167,7 +167,7 @@ def save_dataset(dataset: Dataset, folder: str | Path, *, format: str = "csv") -
         elif format == "parquet":
             frame.to_parquet(folder / f"{name}.parquet", index=False)
         else:
-            raise FeedbackLibError(f"format must be 'csv' or 'parquet', got {format!r}")
+            raise ParameterError(f"format must be 'csv' or 'parquet', got {format!r}")
     if dataset.truth:
         (folder / "TRUTH.json").write_text(json.dumps(dataset.truth, indent=2, ensure_ascii=False), encoding="utf-8")
     return folder

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from feedback_lib.errors import FeedbackLibError, SchemaError
+from feedback_lib.errors import ParameterError, SchemaError
 from feedback_lib.io.schema import SCHEMAS, STRING_DTYPE, TABLES
 
 __all__ = ["arrow_to_pandas", "file_sha256", "RawSource", "read_source"]
@@ -158,7 +158,7 @@ def read_source(source: str | Path, *, encoding: str | None = None) -> RawSource
     """Read the raw tables of ``source`` (folder, ``.xlsx`` or ``.duckdb``/``.db`` file)."""
     path = Path(source)
     if not path.exists():
-        raise FeedbackLibError(f"{path}: no such file or folder")
+        raise ParameterError(f"{path}: no such file or folder")
     if path.is_dir():
         return _read_folder(path, encoding)
     suffix = path.suffix.lower()
@@ -166,7 +166,7 @@ def read_source(source: str | Path, *, encoding: str | None = None) -> RawSource
         return _read_xlsx(path)
     if suffix in (".duckdb", ".db"):
         return _read_duckdb(path)
-    raise FeedbackLibError(
+    raise ParameterError(
         f"{path}: unsupported source; give a folder of CSV/Parquet exports, an .xlsx workbook "
         "or a .duckdb file"
     )

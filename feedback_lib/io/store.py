@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import StoreError
 from feedback_lib.io.dataset import load_dataset
 from feedback_lib.io.schema import SCHEMAS, TABLES
 
@@ -155,7 +155,7 @@ def ingest(source: str | Path, *, db: str | Path, errors: str = "raise", encodin
             con.execute("ROLLBACK")
             raise
     except duckdb.Error as exc:
-        raise FeedbackLibError(f"{db}: the store could not be updated ({exc}); nothing was changed") from exc
+        raise StoreError(f"{db}: the store could not be updated ({exc}); nothing was changed") from exc
     finally:
         con.close()
     return IngestResult(int(ingest_id), str(source), accepted, rejected)

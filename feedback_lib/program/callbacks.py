@@ -19,7 +19,7 @@ from feedback_lib._util.stats import (
     wilson_interval,
     z_value,
 )
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 from feedback_lib.revenue.mrr import mrr_on
 from feedback_lib.survey._inputs import score_codes
 from feedback_lib.survey.score import CATEGORIES
@@ -170,7 +170,7 @@ def callback_loop(
         queue = callback_queue(responses, accounts=accounts, subscriptions=subscriptions, as_of=last_day,
                                window_days=int(span), threshold=threshold)
     if len(queue) == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"callback_loop: no response with score < {threshold} has a complete {within_days}-day "
             f"follow-up window by {as_of.date()}; check threshold, as_of and the responses table"
         )

@@ -14,7 +14,7 @@ from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
 from feedback_lib._util.privacy import mask_email
 from feedback_lib._util.stats import assign_band, band_edges
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 from feedback_lib.revenue.mrr import current_mrr, mrr_on
 
 __all__ = ["call_brief", "CallBrief", "csm_headcount", "csm_load", "outreach_list"]
@@ -102,7 +102,7 @@ def csm_headcount(
     out = book.groupby("segment", as_index=False).agg(accounts=("account_id", "size"), mrr=("mrr", "sum"))
     missing = sorted(set(out["segment"]) - set(accounts_per_csm))
     if missing:
-        raise FeedbackLibError(f"csm_headcount: accounts_per_csm lacks segment(s) {missing}; give a capacity for each")
+        raise ParameterError(f"csm_headcount: accounts_per_csm lacks segment(s) {missing}; give a capacity for each")
     cov = coverage if isinstance(coverage, dict) else {s: coverage for s in out["segment"]}
     out["coverage"] = out["segment"].map(cov).astype(float)
     out["covered_accounts"] = np.ceil(out["accounts"] * out["coverage"]).astype(int)
@@ -330,7 +330,7 @@ def call_brief(
     as_of = parse_as_of(as_of)
     acc = dataset.accounts.loc[dataset.accounts["account_id"].astype(str) == str(account_id)]
     if len(acc) == 0:
-        raise FeedbackLibError(f"call_brief: account {account_id!r} is not in the accounts table")
+        raise ParameterError(f"call_brief: account {account_id!r} is not in the accounts table")
     a = acc.iloc[0]
     subs = dataset.subscriptions.loc[dataset.subscriptions["account_id"].astype(str) == str(account_id)]
     points = [as_of, as_of - pd.DateOffset(months=3), as_of - pd.DateOffset(months=12)]

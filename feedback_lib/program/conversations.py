@@ -15,7 +15,7 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of, working_days
 from feedback_lib._util.stats import Proportion, proportion_columns, wilson_interval
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 from feedback_lib.revenue.mrr import current_mrr
 
 __all__ = ["accounts_not_spoken_to", "competitor_mention_rate", "competitor_mentions", "conversation_cadence", "coverage_of_top_accounts"]
@@ -62,7 +62,7 @@ def competitor_mention_rate(conversations: pd.DataFrame, *, confidence: float = 
     """
     require_columns(conversations, ["competitors_mentioned"], table="conversations", where="competitor_mention_rate")
     if len(conversations) == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             "competitor_mention_rate: the conversations table is empty; a mention rate needs at "
             "least one conversation (check the date filter or the conversations export)"
         )
@@ -149,7 +149,7 @@ def conversation_cadence(
     require_columns(conversations, ["executive", "held_on"], table="conversations", where="conversation_cadence")
     as_of = parse_as_of(as_of)
     if weeks < 1:
-        raise FeedbackLibError(f"conversation_cadence: weeks must be >= 1, got {weeks!r}")
+        raise ParameterError(f"conversation_cadence: weeks must be >= 1, got {weeks!r}")
     last_monday = as_of - pd.Timedelta(days=as_of.weekday())
     mondays = pd.DatetimeIndex([last_monday - pd.Timedelta(weeks=k) for k in range(weeks - 1, -1, -1)])
     if executives is None:
@@ -221,7 +221,7 @@ def coverage_of_top_accounts(
     as_of = parse_as_of(as_of)
     mrr = current_mrr(revenue_or_subscriptions, as_of=as_of, func="coverage_of_top_accounts")
     if len(mrr) == 0:
-        raise FeedbackLibError(f"coverage_of_top_accounts: no account pays on {as_of.date()}; check as_of")
+        raise InsufficientDataError(f"coverage_of_top_accounts: no account pays on {as_of.date()}; check as_of")
     ranked = mrr.reset_index().sort_values(["mrr", "account_id"], ascending=[False, True], ignore_index=True)
     ranked["spoken"] = ranked["account_id"].isin(_spoken_since(conversations, as_of - pd.Timedelta(weeks=weeks), as_of))
     ranked["mrr_spoken"] = ranked["mrr"].where(ranked["spoken"], 0.0)
@@ -229,7 +229,7 @@ def coverage_of_top_accounts(
     rows = []
     for top in tops:
         if not 0 < top <= 1:
-            raise FeedbackLibError(f"coverage_of_top_accounts: tops must lie in (0, 1], got {top!r}")
+            raise ParameterError(f"coverage_of_top_accounts: tops must lie in (0, 1], got {top!r}")
         k = math.ceil(top * len(ranked))
         rows.append({"top": top, "accounts": k, "spoken_to": int(cum["spoken"].iloc[k - 1]),
                      "mrr": cum["mrr"].iloc[k - 1], "mrr_spoken_to": cum["mrr_spoken"].iloc[k - 1]})

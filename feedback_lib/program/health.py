@@ -18,7 +18,7 @@ from feedback_lib._util.stats import (
     proportion_or_nan,
     z_value,
 )
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 from feedback_lib.revenue.mrr import current_mrr, monthly_revenue, mrr_on
 
 __all__ = ["backtest_health", "concordance", "DEFAULT_HEALTH_WEIGHTS", "health_score", "HealthBacktest"]
@@ -36,16 +36,16 @@ def _check_weights(weights: dict[str, float] | None) -> dict[str, float]:
     w = dict(DEFAULT_HEALTH_WEIGHTS if weights is None else weights)
     unknown = sorted(set(w) - set(FACTORS))
     if unknown:
-        raise FeedbackLibError(f"health_score: unknown factor(s) {unknown} in weights; use {list(FACTORS)}")
+        raise ParameterError(f"health_score: unknown factor(s) {unknown} in weights; use {list(FACTORS)}")
     if any(v < 0 for v in w.values()) or sum(w.values()) <= 0:
-        raise FeedbackLibError(f"health_score: weights must be >= 0 with a positive sum, got {w}")
+        raise ParameterError(f"health_score: weights must be >= 0 with a positive sum, got {w}")
     return w
 
 
 def _band(health: pd.Series, cuts: tuple[float, float]) -> pd.Categorical:
     low, high = cuts
     if not 0 <= low < high <= 100:
-        raise FeedbackLibError(f"health_score: cuts must satisfy 0 <= red < yellow <= 100, got {cuts!r}")
+        raise ParameterError(f"health_score: cuts must satisfy 0 <= red < yellow <= 100, got {cuts!r}")
     band = np.select([health <= low, health <= high], ["red", "yellow"], default="green")
     band = np.where(health.isna(), None, band)
     return pd.Categorical(band, categories=["red", "yellow", "green"], ordered=True)
@@ -342,7 +342,7 @@ def backtest_health(
     cutoff, as_of = parse_as_of(cutoff, name="cutoff"), parse_as_of(as_of)
     end = cutoff.to_period("M").start_time + pd.DateOffset(months=horizon_months + 1) - pd.Timedelta(days=1)
     if end > as_of:
-        raise FeedbackLibError(
+        raise ParameterError(
             f"backtest_health: the outcome window runs to {end.date()} but as_of is {as_of.date()}; "
             f"pick a cutoff at least {horizon_months} whole months before as_of"
         )

@@ -23,7 +23,10 @@ from feedback_lib._util.stats import (
     proportion_columns,
     proportion_or_nan,
 )
-from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    SmallSampleWarning,
+)
 from feedback_lib.revenue.mrr import mrr_on
 
 __all__ = ["opportunity_outcomes", "OpportunityOutcomes"]
@@ -238,7 +241,7 @@ def opportunity_outcomes(
     complete = found["held_on"] + window <= as_of
     opps = found.loc[complete, ["conversation_id", "account_id", "executive", "held_on", "opportunity_mrr"]]
     if len(opps) == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"opportunity_outcomes: no conversation with opportunity_mrr > 0 has a complete "
             f"{window_days}-day window by {as_of.date()}; use an earlier window or a later as_of"
         )

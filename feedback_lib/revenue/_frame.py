@@ -18,7 +18,7 @@ from feedback_lib._util.checks import (
 )
 from feedback_lib._util.dates import month_of_dates, month_start
 from feedback_lib._util.money import _paid, _units
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import ParameterError, SchemaError
 
 
 def _datetimes(col: pd.Series, what: str) -> np.ndarray:
@@ -27,7 +27,7 @@ def _datetimes(col: pd.Series, what: str) -> np.ndarray:
         try:
             col = pd.to_datetime(col)
         except (TypeError, ValueError) as exc:
-            raise FeedbackLibError(f"{what}: values are not dates ({exc}); use YYYY-MM-DD") from exc
+            raise SchemaError(f"{what}: values are not dates ({exc}); use YYYY-MM-DD") from exc
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_localize(None)
     return col.to_numpy()
@@ -42,7 +42,7 @@ def _month_numbers(col: pd.Series, what: str) -> np.ndarray:
     values = _datetimes(col, what)
     bad = np.isnat(values)
     if bad.any():
-        raise FeedbackLibError(
+        raise SchemaError(
             f"{what}: {bad.sum()} empty value(s) (rows {_rows(bad)}); every row needs a month"
         )
     return month_of_dates(values)
@@ -64,7 +64,7 @@ def _id_values(col: pd.Series):
 
         values = pa.array(col.array)
         if values.null_count:
-            raise FeedbackLibError(_EMPTY_ID)
+            raise SchemaError(_EMPTY_ID)
         return values
     if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
         return np.asarray(col.array, dtype=object)
@@ -79,7 +79,7 @@ def _adjacent_differ(values) -> np.ndarray:
         try:
             return np.asarray(values[1:] != values[:-1], dtype=bool)
         except TypeError as exc:  # pd.NA refuses to be compared
-            raise FeedbackLibError(_EMPTY_ID) from exc
+            raise SchemaError(_EMPTY_ID) from exc
     import pyarrow.compute as pc
 
     return pc.not_equal(values.slice(1), values.slice(0, len(values) - 1)).to_numpy(zero_copy_only=False)
@@ -91,7 +91,7 @@ def _increasing_at(values, at: np.ndarray) -> bool:
         try:
             return bool(np.asarray(values[at] > values[at - 1], dtype=bool).all())
         except TypeError as exc:
-            raise FeedbackLibError(_EMPTY_ID) from exc
+            raise SchemaError(_EMPTY_ID) from exc
     import pyarrow.compute as pc
 
     return bool(pc.all(pc.greater(values.take(at), values.take(at - 1))).as_py())
@@ -109,7 +109,7 @@ def _account_codes(col: pd.Series, what: str):
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         uniques = encoded.dictionary
     if (codes < 0).any():
-        raise FeedbackLibError(f"{what}: column 'account_id' has empty values; every row needs an account")
+        raise SchemaError(f"{what}: column 'account_id' has empty values; every row needs an account")
     return codes, uniques
 
 
@@ -126,7 +126,7 @@ def _sorted_codes(col: pd.Series, what: str) -> tuple[np.ndarray, np.ndarray]:
         try:
             order = pc.sort_indices(pa.array(uniques)).to_numpy()
         except (pa.ArrowException, TypeError) as exc:
-            raise FeedbackLibError(
+            raise SchemaError(
                 f"{what}: column 'account_id' mixes kinds of values ({exc}); use text ids"
             ) from exc
     rank = np.empty(len(order), dtype=np.int64)
@@ -176,7 +176,7 @@ def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None, 
         dup = ~new_account & (np.diff(month) == 0)
         if dup.any():
             i = int(np.flatnonzero(dup)[0]) + 1
-            raise FeedbackLibError(
+            raise SchemaError(
                 f"revenue: account {revenue['account_id'].iloc[source[i]]!r} has several rows for month "
                 f"{pd.Timestamp(month_start(month[i:i + 1])[0]):%Y-%m}; pass one row per "
                 "account and month (as monthly_revenue returns)"

@@ -17,7 +17,11 @@ from feedback_lib._util.arrow import is_strictly_increasing
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
 from feedback_lib._util.money import _UNITS, _units
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+)
 from feedback_lib.revenue._frame import _datetimes, _month_numbers
 
 if TYPE_CHECKING:
@@ -42,7 +46,7 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
     rows = np.flatnonzero((dates >= month_start) & (dates < next_start))
     ids = revenue["account_id"].iloc[rows]
     if not is_strictly_increasing(ids) and ids.duplicated().any():
-        raise FeedbackLibError(
+        raise SchemaError(
             f"revenue: account {ids[ids.duplicated()].iloc[0]!r} has several rows for "
             f"{as_of_ts:%Y-%m}; pass one row per account and month (as monthly_revenue returns)"
         )
@@ -52,7 +56,7 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
         known = revenue["account_id"].iloc[np.flatnonzero(dates < next_start)].nunique()
         values = np.r_[np.zeros(known - len(values), dtype=np.int64), values]
     if len(values) == 0 or values[-1] == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"no account pays in {as_of_ts:%Y-%m} (the month of as_of); check as_of and that "
             "revenue comes from monthly_revenue with the same or a later as_of"
         )

@@ -19,7 +19,7 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, parse_as_of
 from feedback_lib._util.money import _UNITS, _units
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import ParameterError, SchemaError
 from feedback_lib.revenue._frame import _FREQ_MONTHS, _canonical_revenue, _month_numbers
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _category_codes(col: pd.Series) -> np.ndarray:
         codes = pd.Categorical(col, categories=list(MOVEMENT_CATEGORIES)).codes
     if (codes < 0).any():
         bad = sorted({str(v) for v in col[codes < 0]})[:5]
-        raise FeedbackLibError(
+        raise SchemaError(
             f"movements: column 'category' has unknown value(s) {bad}; expected one of "
             f"{list(MOVEMENT_CATEGORIES)} (as mrr_movements returns)"
         )
@@ -108,7 +108,7 @@ def mrr_movements(revenue: pd.DataFrame, *, as_of: str | date) -> pd.DataFrame:
     if gap.any():
         i = int(np.flatnonzero(gap)[0]) + 1
         months = month_start(month[i - 1:i + 1])
-        raise FeedbackLibError(
+        raise SchemaError(
             f"revenue: account {rv.labels[rv.account[i]]!r} has no row between "
             f"{pd.Timestamp(months[0]):%Y-%m} and {pd.Timestamp(months[1]):%Y-%m}; mrr_movements needs "
             "one row per account and month from the first to the last paid month (gap months with "
@@ -213,7 +213,7 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     np.add.at(sums, (period - period0) * 6 + category, change)
     sums = sums.reshape(n_periods, 6)
     if sums[:, _UNCHANGED].any():
-        raise FeedbackLibError(
+        raise SchemaError(
             "movements: rows with category 'unchanged' must have mrr_change 0; recompute the "
             "categories with mrr_movements"
         )

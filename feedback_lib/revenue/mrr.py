@@ -18,7 +18,7 @@ from feedback_lib._util.arrow import lookup, text_array
 from feedback_lib._util.checks import _rows, require_columns
 from feedback_lib._util.dates import month_index, month_of_dates, parse_as_of
 from feedback_lib._util.money import _UNITS, _units
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import SchemaError
 from feedback_lib.revenue._frame import _datetimes, _sorted_codes
 
 __all__ = ["monthly_revenue"]
@@ -137,7 +137,7 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
     end = _datetimes(subscriptions["end_date"], "subscriptions: column 'end_date'")
     if np.isnat(start).any():
         bad = np.isnat(start)
-        raise FeedbackLibError(
+        raise SchemaError(
             f"subscriptions: column 'start_date' has {bad.sum()} empty value(s) (rows {_rows(bad)}); "
             "every subscription needs a start date"
         )

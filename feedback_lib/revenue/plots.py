@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 from feedback_lib.revenue._frame import _FREQ_MONTHS, _freq_step
 from feedback_lib.revenue.movements import _BRIDGE_COLUMNS, _period_label
 
@@ -78,7 +78,7 @@ def plot_arr_bridge(
     """
     require_columns(bridge, tuple(_BRIDGE_COLUMNS), table="bridge")
     if len(bridge) == 0:
-        raise FeedbackLibError("bridge is empty; nothing to plot (no revenue before as_of?)")
+        raise InsufficientDataError("bridge is empty; nothing to plot (no revenue before as_of?)")
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -163,7 +163,7 @@ def plot_cohort_heatmap(
         raise ParameterError(f"value={value!r} is not supported; use 'share' or 'mrr_retention'")
     require_columns(cohorts, ("cohort", "period_index", "accounts", value), table="cohorts")
     if len(cohorts) == 0:
-        raise FeedbackLibError("cohorts is empty; nothing to plot (no paying account before as_of?)")
+        raise InsufficientDataError("cohorts is empty; nothing to plot (no paying account before as_of?)")
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -217,7 +217,7 @@ def plot_lorenz(lorenz: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """
     require_columns(lorenz, ("account_share", "mrr_share"), table="lorenz")
     if len(lorenz) < 2:
-        raise FeedbackLibError("lorenz needs at least 2 rows (from lorenz_curve); nothing to plot")
+        raise InsufficientDataError("lorenz needs at least 2 rows (from lorenz_curve); nothing to plot")
     if ax is None:
         import matplotlib.pyplot as plt
 

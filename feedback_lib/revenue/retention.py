@@ -17,7 +17,11 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, parse_as_of
 from feedback_lib._util.money import _UNITS, _units
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+)
 from feedback_lib.revenue._frame import (
     _account_codes,
     _canonical_revenue,
@@ -151,7 +155,7 @@ def retention_summary(
     for part, label in zip(code_parts[:2], (start_month, end_month)):
         if len(part) and np.bincount(part).max() > 1:
             month_label = pd.Timestamp(month_start(np.array([label]))[0])
-            raise FeedbackLibError(
+            raise SchemaError(
                 f"revenue: several rows for one account in {month_label:%Y-%m}; pass one row per "
                 "account and month (as monthly_revenue returns)"
             )
@@ -166,7 +170,7 @@ def retention_summary(
     starting = int(start[cohort].sum())
     start_label = pd.Timestamp(month_start(np.array([start_month]))[0])
     if starting == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"no account paid in {start_label:%Y-%m} ({window_months} months before the month of "
             f"as_of {as_of_ts:%Y-%m-%d}), so retention is undefined; use a later as_of or a "
             "shorter window_months"

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib.errors import (
-    FeedbackLibError,
     ParameterError,
     SchemaError,
     SmallSampleWarning,
@@ -99,10 +98,10 @@ def check_weights(weights, m: int, *, where: str = "weights") -> np.ndarray:
     w = np.asarray(weights, dtype="float64") if not isinstance(weights, pd.Series) else (
         weights.to_numpy(dtype="float64", na_value=np.nan))
     if w.shape != (m,):
-        raise FeedbackLibError(f"{where}: need one weight per score ({m}), got shape {w.shape}")
+        raise ParameterError(f"{where}: need one weight per score ({m}), got shape {w.shape}")
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        raise FeedbackLibError(
+        raise ParameterError(
             f"{where}: {int(bad.sum())} weights are missing, infinite or negative (positions "
             f"{_positions(bad)}, 1-based; e.g. {_examples(pd.Series(w), bad)}); use 0 to leave a "
             "response out")

@@ -15,7 +15,7 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
 from feedback_lib._util.privacy import mask_email
-from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
+from feedback_lib.errors import ParameterError, SmallSampleWarning
 from feedback_lib.revenue.mrr import current_mrr
 
 __all__ = ["inclusion_probabilities", "survey_send_list"]
@@ -35,9 +35,9 @@ def inclusion_probabilities(weights, n: int) -> np.ndarray:
     """
     w = np.asarray(weights, dtype=float)
     if n > len(w):
-        raise FeedbackLibError(f"cannot select {n} units from {len(w)}")
+        raise ParameterError(f"cannot select {n} units from {len(w)}")
     if np.any(w <= 0):
-        raise FeedbackLibError("inclusion_probabilities: weights must be positive")
+        raise ParameterError("inclusion_probabilities: weights must be positive")
     certain = np.zeros(len(w), dtype=bool)
     while True:  # at most n rounds: each round fixes at least one more certainty unit
         rest = n - certain.sum()
@@ -137,9 +137,9 @@ def survey_send_list(
     ):
         require_columns(frame, cols, table=table, where="survey_send_list")
     if not 0 < response_rate <= 1:
-        raise FeedbackLibError(f"survey_send_list: response_rate must lie in (0, 1], got {response_rate!r}")
+        raise ParameterError(f"survey_send_list: response_rate must lie in (0, 1], got {response_rate!r}")
     if target_responses < 1:
-        raise FeedbackLibError(f"survey_send_list: target_responses must be >= 1, got {target_responses!r}")
+        raise ParameterError(f"survey_send_list: target_responses must be >= 1, got {target_responses!r}")
     as_of = parse_as_of(as_of)
     mrr = current_mrr(subscriptions, as_of=as_of, func="survey_send_list")
     heard = responses.loc[responses["responded_at"] <= as_of, ["account_id", "responded_at"]]

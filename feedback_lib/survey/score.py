@@ -19,7 +19,7 @@ from scipy.special import (  # the normal cdf and its inverse (scipy.stats.norm 
 )
 
 from feedback_lib._util.stats import z_value
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 from feedback_lib.survey._inputs import (
     check_method,
     check_weights,
@@ -183,14 +183,14 @@ def _weighted_bootstrap(codes: np.ndarray, w: np.ndarray, *, confidence: float, 
 def _summary(scores, weights, where: str):
     codes = score_codes(scores, where=where)
     if len(codes) == 0:
-        raise FeedbackLibError(f"{where}: no scores; NPS needs at least one response")
+        raise InsufficientDataError(f"{where}: no scores; NPS needs at least one response")
     if weights is None:
         counts = np.bincount(codes, minlength=3).astype(float)
         return codes, None, counts, len(codes), float(len(codes))
     w = check_weights(weights, len(codes))
     total = w.sum()
     if total <= 0:
-        raise FeedbackLibError("weights sum to 0; at least one response needs a positive weight")
+        raise InsufficientDataError("weights sum to 0; at least one response needs a positive weight")
     counts = np.bincount(codes, weights=w, minlength=3)
     return codes, w, counts, total, total**2 / np.sum(w**2)
 

@@ -20,7 +20,11 @@ from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, parse_as_of
 from feedback_lib._util.money import _UNITS
 from feedback_lib._util.stats import Proportion, wilson_interval, z_value
-from feedback_lib.errors import FeedbackLibError, ParameterError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SmallSampleWarning,
+)
 from feedback_lib.revenue._frame import _canonical_revenue
 
 __all__ = ["ChurnPointValue", "compounding_improvement", "observed_churn", "project_arr", "retention_scenario", "RetentionScenario", "value_of_churn_point"]
@@ -90,7 +94,7 @@ def observed_churn(
     paid = rv.units > 0
     start_rows = np.flatnonzero(paid & (rv.month == then))
     if len(start_rows) == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"observed_churn: no account paid in the month {window_months} months before {as_of.date()}; "
             "pass a later as_of or a shorter window_months."
         )

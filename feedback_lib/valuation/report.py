@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from feedback_lib.errors import FeedbackLibError, ParameterError
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+)
 from feedback_lib.valuation.claims import ClaimCheck, _base_value
 
 if TYPE_CHECKING:
@@ -51,7 +55,7 @@ def arr_growth_rate(revenue: pd.DataFrame, *, as_of, window_months: int = 12) ->
         raise ParameterError(f"arr_growth_rate: window_months must be a whole number >= 1, got {window_months!r}")
     missing = {"month", "mrr"} - set(revenue.columns)
     if missing:
-        raise FeedbackLibError(
+        raise SchemaError(
             f"arr_growth_rate: revenue lacks column(s) {sorted(missing)}; pass the frame of fl.monthly_revenue"
         )
     now = pd.Timestamp(as_of).to_period("M")
@@ -59,7 +63,7 @@ def arr_growth_rate(revenue: pd.DataFrame, *, as_of, window_months: int = 12) ->
     months = pd.to_datetime(revenue["month"]).dt.to_period("M")
     start = float(revenue.loc[months == then, "mrr"].sum())
     if start <= 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"arr_growth_rate: no MRR in {then} ({window_months} months before {now}); "
             "choose a later as_of or a shorter window"
         )

@@ -16,7 +16,11 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SmallSampleWarning,
+)
 from feedback_lib.verbatims.themes import normalize_text
 
 __all__ = ["key_drivers", "KeyDrivers", "shapley_r2"]
@@ -41,7 +45,7 @@ def shapley_r2(x: np.ndarray, y: np.ndarray, groups: list[list[int]]) -> np.ndar
     """
     p = len(groups)
     if p > 14:
-        raise FeedbackLibError(f"shapley_r2: {p} drivers need 2^{p} fits; keep at most 14 (merge or drop drivers)")
+        raise ParameterError(f"shapley_r2: {p} drivers need 2^{p} fits; keep at most 14 (merge or drop drivers)")
     xc = x - x.mean(axis=0)
     yc = y - y.mean()
     sxx, sxy, syy = xc.T @ xc, xc.T @ yc, float(yc @ yc)
@@ -111,7 +115,7 @@ def _design(responses, tagged, accounts, attributes, min_mentions):
             rows[col] = rows["account_id"].astype(object).map(info[col]).to_numpy()
     for attr in attributes:
         if attr not in rows.columns:
-            raise FeedbackLibError(
+            raise ParameterError(
                 f"key_drivers: attribute {attr!r} is neither a responses nor an accounts column; "
                 f"pass accounts= or drop it from attributes"
             )
@@ -201,7 +205,7 @@ def key_drivers(
         attributes = ("comment_left", *attributes)
     x, groups, kinds, names = _design(rows, tagged, accounts, list(attributes), min_mentions)
     if x.shape[1] == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"key_drivers: no theme has {min_mentions} mentions and no attribute was given; "
             "lower min_mentions or add attributes"
         )

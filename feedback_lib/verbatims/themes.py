@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import ParameterError
 
 __all__ = ["discover_phrases", "Lexicon", "load_lexicon", "normalize_text", "tag_themes"]
 
@@ -144,23 +144,23 @@ def load_lexicon(source: str | Path | dict | Lexicon | None = None) -> Lexicon:
         try:
             raw = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
-            raise FeedbackLibError(f"load_lexicon: cannot read {source}: {exc}") from exc
+            raise ParameterError(f"load_lexicon: cannot read {source}: {exc}") from exc
     elif isinstance(source, dict):
         raw = source
     else:
-        raise FeedbackLibError(f"load_lexicon: expected None, a path, a dict or a Lexicon, got {type(source).__name__}")
+        raise ParameterError(f"load_lexicon: expected None, a path, a dict or a Lexicon, got {type(source).__name__}")
     if not isinstance(raw, dict) or not raw:
-        raise FeedbackLibError(f"load_lexicon: {where} is empty or not a mapping of themes")
+        raise ParameterError(f"load_lexicon: {where} is empty or not a mapping of themes")
     if "themes" not in raw:
         raw = {"themes": raw}
     match = {str(k): str(v) for k, v in (raw.get("match") or {}).items()}
     bad = {k: v for k, v in match.items() if v not in MATCH_MODES}
     if bad:
-        raise FeedbackLibError(f"load_lexicon: {where}: unknown match mode(s) {bad}; use one of {MATCH_MODES}")
+        raise ParameterError(f"load_lexicon: {where}: unknown match mode(s) {bad}; use one of {MATCH_MODES}")
     themes: dict[str, dict[str, tuple[str, ...]]] = {}
     for theme, by_language in raw["themes"].items():
         if not isinstance(by_language, dict):
-            raise FeedbackLibError(
+            raise ParameterError(
                 f"load_lexicon: {where}: theme {theme!r} must map languages to keyword lists, "
                 f"e.g. {{'en': ['price'], 'fi': ['hinta']}}; got {by_language!r}"
             )
@@ -174,7 +174,7 @@ def load_lexicon(source: str | Path | dict | Lexicon | None = None) -> Lexicon:
     }
     unknown = sorted(set(exclude) - set(themes))
     if unknown:
-        raise FeedbackLibError(f"load_lexicon: {where}: exclude names unknown theme(s) {unknown}")
+        raise ParameterError(f"load_lexicon: {where}: exclude names unknown theme(s) {unknown}")
     return Lexicon(themes=themes, match=match, exclude=exclude)
 
 

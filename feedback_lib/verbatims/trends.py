@@ -11,7 +11,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
-from feedback_lib.errors import FeedbackLibError
+from feedback_lib.errors import InsufficientDataError, ParameterError
 from feedback_lib.revenue.mrr import current_mrr
 from feedback_lib.verbatims.themes import Lexicon, normalize_text, tag_themes
 
@@ -96,12 +96,12 @@ def theme_trends(
     require_columns(tagged, ["response_id", "theme"], table="tagged", where="theme_trends")
     require_columns(responses, ["response_id", "responded_at", "comment"], table="responses", where="theme_trends")
     if freq not in ("W", "M", "Q"):
-        raise FeedbackLibError(f"theme_trends: freq must be 'W', 'M' or 'Q', got {freq!r}")
+        raise ParameterError(f"theme_trends: freq must be 'W', 'M' or 'Q', got {freq!r}")
     commented = responses.loc[normalize_text(responses["comment"]) != "", ["response_id", "responded_at"]]
     as_of = parse_as_of(commented["responded_at"].max() if as_of is None else as_of)
     commented = commented.loc[commented["responded_at"] <= as_of]
     if len(commented) == 0:
-        raise FeedbackLibError(f"theme_trends: no commented response on or before {as_of.date()}")
+        raise InsufficientDataError(f"theme_trends: no commented response on or before {as_of.date()}")
     period = commented["responded_at"].dt.to_period(freq).dt.start_time
     last = as_of.to_period(freq).start_time
     first = min(commented["responded_at"].min().to_period(freq), as_of.to_period(freq) - (recent + baseline - 1))
@@ -125,7 +125,7 @@ def theme_trends(
     k1, n1 = agg[("mentions", True)], agg[("comments", True)]
     k0, n0 = agg[("mentions", False)], agg[("comments", False)]
     if n1.iloc[0] == 0 or n0.iloc[0] == 0:
-        raise FeedbackLibError(
+        raise InsufficientDataError(
             f"theme_trends: the recent ({recent}) or baseline ({baseline}) periods before {as_of.date()} "
             "hold no commented response; choose a longer freq or fewer periods"
         )
