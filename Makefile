@@ -13,7 +13,7 @@ STORE := data/feedback.duckdb
 REPORTS := reports
 SCALE ?= S
 
-.PHONY: setup report demo ingest test test-fast bench clean
+.PHONY: setup report demo ingest test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -38,7 +38,11 @@ report: ingest
 	$(BIN)/feedback-lib report valuation --as-of $(AS_OF) --source $(STORE) --out $(REPORTS)
 	@echo "reports written under $(REPORTS)/"
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check feedback_lib tests bench
+	$(BIN)/mypy
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	$(BIN)/python -m pytest --nbval-lax -q -p no:cacheprovider --no-header notebooks/reports
 

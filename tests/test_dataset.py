@@ -185,7 +185,7 @@ def test_finnish_and_chinese_roundtrip_byte_exact(tiny, tiny_folder, tmp_path):
     for table in TABLES:
         assert (again / f"{table}.csv").read_bytes() == (tiny_folder / f"{table}.csv").read_bytes()
     comments = ds.responses["comment"].tolist()
-    assert comments[0].encode("utf-8") == "Raportointityökalu on hidas ja asiakastuki ei vastaa".encode("utf-8")
+    assert comments[0].encode("utf-8") == "Raportointityökalu on hidas ja asiakastuki ei vastaa".encode()
     assert comments[1] == "客服响应太慢，价格太贵"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+
 import feedback_lib as fl
 from feedback_lib._util.stats import z_value
 

@@ -9,6 +9,7 @@ variants tried at L, the fastest correct one is kept (see the comments).
 from __future__ import annotations
 
 import duckdb
+
 import feedback_lib as fl
 
 from ..compare import combine, compare_frames, compare_scalars

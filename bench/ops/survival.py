@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import duckdb
+
 import feedback_lib as fl
+from feedback_lib._util.stats import z_value
 from feedback_lib.churn.features import account_covariates
 from feedback_lib.churn.model import ChurnModel
-from feedback_lib._util.stats import z_value
 
 from ..compare import combine, compare_frames
 from .base import Operation, month_literal, month_number, month_of, month_start, timestamp_literal

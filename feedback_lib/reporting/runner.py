@@ -159,7 +159,7 @@ def run_report(
         weekly_feedback_loop.ipynb: cell 7 raised SchemaError: ..."``. Nothing is published.
     """
     import nbformat
-    started = _dt.datetime.now(_dt.timezone.utc)
+    started = _dt.datetime.now(_dt.UTC)
     timer = _Timer()
     with timer.step("validating parameters"):
         if kind not in REPORTS:
@@ -222,7 +222,7 @@ def run_report(
             "warnings": stderr_messages(executed_nb),
         }
         with timer.step("publishing"):
-            finished = _dt.datetime.now(_dt.timezone.utc)
+            finished = _dt.datetime.now(_dt.UTC)
             manifest["finished"] = finished.isoformat(timespec="seconds")
             manifest["duration_seconds"] = round((finished - started).total_seconds(), 3)
             (tmp / "manifest.json").write_text(
