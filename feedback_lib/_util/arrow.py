@@ -163,13 +163,13 @@ def start_factorize_text(values, pool: ThreadPoolExecutor):
         distinct = pc.unique(pa.chunked_array([d for _, d in encoded], type=encoded[0][1].type))
         sorted_values = distinct.take(pc.sort_indices(distinct))
         missing = len(sorted_values)  # the code of a missing value
-        codes = []
+        code_parts: list[np.ndarray] = []
         for indices, dictionary in encoded:
             to_sorted = pc.index_in(dictionary, value_set=sorted_values).to_numpy(zero_copy_only=False)
             if indices.null_count:
                 indices, to_sorted = pc.fill_null(indices, len(dictionary)), np.r_[to_sorted, missing]
-            codes.append(to_sorted.astype(np.int64)[indices.to_numpy(zero_copy_only=False)])
-        codes = np.concatenate(codes) if len(codes) > 1 else codes[0]
+            code_parts.append(to_sorted.astype(np.int64)[indices.to_numpy(zero_copy_only=False)])
+        codes = np.concatenate(code_parts) if len(code_parts) > 1 else code_parts[0]
         uniques = string_series(sorted_values).tolist()
         if array.null_count:
             uniques.append(pd.NA)

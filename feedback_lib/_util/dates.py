@@ -61,19 +61,15 @@ def working_days(start: pd.Timestamp, end_inclusive: pd.Timestamp) -> int:
     return int(np.busday_count(start.date(), (end_inclusive + pd.Timedelta(days=1)).date()))
 
 
-def month_index(values) -> np.ndarray | int:
-    """Months since 1970-01 of a date (an ``int``) or an array/Series of dates (NaT -> int64 min).
+def month_index(ts: pd.Timestamp) -> int:
+    """Months since 1970-01 of a date; :func:`month_of_dates` does the same for an array.
 
     Examples
     --------
-    >>> month_index(pd.Timestamp("2026-09-30"))
-    680
-    >>> month_index(np.array(["1969-12-31", "1970-01-01"], dtype="datetime64[ns]")).tolist()
-    [-1, 0]
+    >>> month_index(pd.Timestamp("2026-09-30")), month_index(pd.Timestamp("1969-12-31"))
+    (680, -1)
     """
-    if isinstance(values, pd.Timestamp):
-        return (values.year - 1970) * 12 + values.month - 1
-    return month_of_dates(np.asarray(values, dtype="datetime64[ns]"))
+    return (ts.year - 1970) * 12 + ts.month - 1
 
 
 def month_start(index) -> np.ndarray:
@@ -118,9 +114,16 @@ def month_end(index: int) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(index) + 1, "M")) - pd.Timedelta(days=1)
 
 
-def month_of_dates(values: np.ndarray) -> np.ndarray:
-    """Month numbers of a datetime64 array (NaT -> int64 min). Goes through a day -> month table,
-    because numpy's calendar conversion to months is slow per element."""
+def month_of_dates(values) -> np.ndarray:
+    """Month numbers (as in :func:`month_index`) of an array or Series of dates (NaT -> int64 min).
+    Goes through a day -> month table, because numpy's calendar conversion to months is slow per
+    element.
+
+    Examples
+    --------
+    >>> month_of_dates(np.array(["1969-12-31", "1970-01-01", "NaT"], dtype="datetime64[ns]")).tolist()[:2]
+    [-1, 0]
+    """
     values = np.asarray(values)
     if values.dtype != np.dtype("datetime64[ns]"):
         values = values.astype("datetime64[ns]")

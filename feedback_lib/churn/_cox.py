@@ -156,7 +156,7 @@ def covariate_label(name: str, *, segments: Sequence[str] | None = None) -> str:
     if name.startswith("segment_"):
         names = {f"segment_{_slug(s)}": str(s) for s in segments or ()}
         if name in names:
-            return f"Segment: {names[name]} (vs {segments[0]})"
+            return f"Segment: {names[name]} (vs {list(segments or ())[0]})"
         return f"Segment: {name.removeprefix('segment_').replace('_', ' ')} (vs the reference segment)"
     return name.replace("_", " ")
 

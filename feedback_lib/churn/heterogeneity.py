@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,7 +175,7 @@ class HeterogeneityCheck:
 
 
 def heterogeneity_check(
-    model: object | None = None,
+    model: Any = None,
     *,
     alpha: float | None = None,
     beta: float | None = None,

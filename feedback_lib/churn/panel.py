@@ -10,7 +10,7 @@ import pandas as pd
 from feedback_lib._util.arrow import lookup
 from feedback_lib._util.dates import (
     last_complete_month,
-    month_index,
+    month_of_dates,
     month_start,
     parse_as_of,
 )
@@ -77,9 +77,9 @@ def monthly_panel(dataset, *, as_of) -> pd.DataFrame:
     as_of = parse_as_of(as_of, where="monthly_panel")
     last_full = last_complete_month(as_of)
     revenue = monthly_revenue(dataset.subscriptions, as_of=as_of)
-    paid = revenue.loc[(revenue["mrr"].to_numpy(dtype=float) > 0) & (month_index(revenue["month"]) <= last_full)]
+    paid = revenue.loc[(revenue["mrr"].to_numpy(dtype=float) > 0) & (month_of_dates(revenue["month"]) <= last_full)]
     codes, ids = pd.factorize(paid["account_id"], sort=True)
-    pm = month_index(paid["month"])
+    pm = month_of_dates(paid["month"])
     order = np.lexsort((pm, codes))
     codes, pm, mrr = codes[order], pm[order], paid["mrr"].to_numpy(dtype=float)[order]
     key = codes.astype(np.int64) * _K + pm
@@ -130,7 +130,7 @@ def _sorted_keys(frame: pd.DataFrame, code_of: pd.Index, date_col: str, extra_so
     """Rows of ``frame`` for accounts in ``code_of``, sorted, with their ``code * K + month`` keys."""
     code = _codes(frame, code_of)
     f = frame.assign(_code=code).loc[code >= 0].sort_values(["_code", date_col, *extra_sort], kind="stable")
-    keys = f["_code"].to_numpy(np.int64) * _K + month_index(f[date_col])
+    keys = f["_code"].to_numpy(np.int64) * _K + month_of_dates(f[date_col])
     return f, keys
 
 
@@ -159,7 +159,7 @@ def _panel_tickets(panel, tickets, code_of, c, m) -> None:
 def _panel_usage(panel, usage, code_of, c, m) -> None:
     code = _codes(usage, code_of)
     ok = code >= 0
-    keys = code[ok].astype(np.int64) * _K + month_index(usage["week"].to_numpy()[ok])
+    keys = code[ok].astype(np.int64) * _K + month_of_dates(usage["week"].to_numpy()[ok])
     ukeys, inv = np.unique(keys, return_inverse=True)
     users = np.bincount(inv, weights=usage["active_users"].to_numpy(dtype=float)[ok], minlength=len(ukeys))
     seats = np.bincount(inv, weights=usage["seats"].to_numpy(dtype=float)[ok], minlength=len(ukeys))

@@ -131,7 +131,7 @@ def ingest(source: str | Path, *, db: str | Path, errors: str = "raise", encodin
                 cols = ", ".join(f'"{c}"' for c in SCHEMAS[table].column_names)
                 con.execute(f'INSERT OR REPLACE INTO "{table}" ({cols}) SELECT {cols} FROM _incoming')
                 con.unregister("_incoming")
-            ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]
+            ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, current_timestamp)",
                 [

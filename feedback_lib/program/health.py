@@ -47,8 +47,8 @@ def _band(health: pd.Series, cuts: tuple[float, float]) -> pd.Categorical:
     if not 0 <= low < high <= 100:
         raise ParameterError(f"health_score: cuts must satisfy 0 <= red < yellow <= 100, got {cuts!r}")
     band = np.select([health <= low, health <= high], ["red", "yellow"], default="green")
-    band = np.where(health.isna(), None, band)
-    return pd.Categorical(band, categories=["red", "yellow", "green"], ordered=True)
+    shown = np.where(health.isna(), None, band)  # type: ignore[call-overload]
+    return pd.Categorical(shown, categories=["red", "yellow", "green"], ordered=True)
 
 
 def health_score(

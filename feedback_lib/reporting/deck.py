@@ -361,4 +361,4 @@ def _pdf_title(fig, kicker: str, title: str, ink, accent) -> None:
 
 
 def _rgb(c: tuple[int, int, int]) -> tuple[float, float, float]:
-    return tuple(v / 255 for v in c)
+    return (c[0] / 255, c[1] / 255, c[2] / 255)

@@ -55,7 +55,7 @@ def column_label(name: str) -> str:
 def safe_table(
     frame: pd.DataFrame,
     *,
-    formats: Mapping[str, str] | None = None,
+    formats: Mapping[str, Any] | None = None,
     labels: Mapping[str, str] | None = None,
     caption: str | None = None,
     max_rows: int | None = None,
@@ -98,26 +98,26 @@ def safe_table(
     """
     shown = mask_emails(frame.head(max_rows) if max_rows is not None else frame)
     shown = shown.reset_index(drop=not index)
-    formats = dict(formats or {})
+    column_formats: dict[str, Any] = dict(formats or {})
     numeric, wrapped, plain = [], [], []
     for col in shown.columns:
         series = shown[col]
         if pd.api.types.is_bool_dtype(series):
-            formats.setdefault(col, lambda v: "yes" if v else "no")
+            column_formats.setdefault(col, lambda v: "yes" if v else "no")
             plain.append(col)
         elif pd.api.types.is_numeric_dtype(series):
             numeric.append(col)
             if pd.api.types.is_float_dtype(series):
-                formats[col] = _finite_or(formats.get(col, "{:,.1f}"), inf_rep)
+                column_formats[col] = _finite_or(column_formats.get(col, "{:,.1f}"), inf_rep)
         elif pd.api.types.is_datetime64_any_dtype(series):
-            formats.setdefault(col, "{:%d %b %Y}")
+            column_formats.setdefault(col, "{:%d %b %Y}")
             plain.append(col)
         elif series.astype("string").str.len().max() > _WRAP_CHARS:
             wrapped.append(col)
         else:
             plain.append(col)
     names = {c: (labels or {}).get(c, column_label(c)) for c in shown.columns}
-    styler = shown.style.format(formats, escape="html", na_rep="–")
+    styler = shown.style.format(column_formats, escape="html", na_rep="–")
     styler = styler.format_index(lambda c: html.escape(names.get(c, str(c))), axis=1)
     styler = styler.hide(axis="index")
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})

@@ -204,7 +204,7 @@ def run_report(
                 write_pdf(deck, tmp / "deck.pdf")
         with timer.step("checking outputs"):
             _check_outputs(executed_nb, tmp)
-        manifest = {
+        manifest: dict[str, Any] = {
             "kind": kind,
             "period": period,
             "as_of": as_of_date.isoformat(),

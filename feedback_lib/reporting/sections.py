@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -79,7 +80,7 @@ def _nps_or_missing(scores: pd.Series, *, confidence: float):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SmallSampleWarning)
             return nps(scores, confidence=confidence)
-    values = {f.name: 0 for f in dataclasses.fields(NPSResult)}
+    values: dict[str, Any] = {f.name: 0 for f in dataclasses.fields(NPSResult)}
     values.update(score=math.nan, ci_low=math.nan, ci_high=math.nan, std_error=math.nan,
                   confidence=confidence, method="adjusted-wald")
     return NPSResult(**values)

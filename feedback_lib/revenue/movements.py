@@ -209,9 +209,9 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     period = month // step
     period0 = int(period.min())
     n_periods = int(period.max()) - period0 + 1
-    sums = np.zeros(n_periods * 6, dtype=np.int64)
-    np.add.at(sums, (period - period0) * 6 + category, change)
-    sums = sums.reshape(n_periods, 6)
+    flat = np.zeros(n_periods * 6, dtype=np.int64)
+    np.add.at(flat, (period - period0) * 6 + category, change)
+    sums = flat.reshape(n_periods, 6)
     if sums[:, _UNCHANGED].any():
         raise SchemaError(
             "movements: rows with category 'unchanged' must have mrr_change 0; recompute the "

@@ -384,7 +384,7 @@ def nps_sample_size(*, change: float, power: float = 0.8, confidence: float = 0.
         raise ParameterError(
             f"promoters and detractors are shares 0-1 with sum <= 1; got {promoters!r} and "
             f"{detractors!r} (write 50% as 0.5)")
-    variance = float(wald_variance(promoters, detractors))
+    variance = float(wald_variance(np.asarray(promoters), np.asarray(detractors)))
     if variance == 0:
         raise ParameterError("a mix with every response in one category has no variance; "
                              "give shares that leave some promoters and detractors or passives")

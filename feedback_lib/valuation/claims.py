@@ -62,7 +62,7 @@ def _model_values(
     margin: float, company: CompanyAssumptions, with_perpetuity: bool = True,
 ) -> list[tuple[str, int | None, float, float]]:
     """(model, horizon, value_low, value_high) for every claim model at one assumption."""
-    out = []
+    out: list = []
     if with_perpetuity:
         out.append(("perpetuity", None, *(_base_value(c, d=d, g=g, margin=margin, horizon=None)
                                          for c in (churn_low, churn_high))))

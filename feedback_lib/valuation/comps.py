@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,7 @@ class ValuationMultipleFit:
     retention_col: str
     growth_col: str
     multiple_col: str
-    results: object = field(repr=False)
+    results: Any = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficients table."""

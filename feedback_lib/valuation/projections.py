@@ -257,12 +257,12 @@ def retention_scenario(
     # the gain falls with churn except below the kink where the scenario's churn hits 0:
     # its extremes over the churn interval lie at the interval's ends or at the kink
     ends = [lo, hi] + ([-churn_change] if lo < -churn_change < hi else [])
-    gains, rev_gains = [], []
+    gain_paths, rev_gains = [], []
     for rate in ends:
         a, b, r = paths(rate)
-        gains.append(b - a)
+        gain_paths.append(b - a)
         rev_gains.append(r)
-    gains = np.array(gains)
+    gains = np.array(gain_paths)
     table = pd.DataFrame(
         {
             "year": t, "current": cur, "current_low": cur_lo, "current_high": cur_hi,
