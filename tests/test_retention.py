@@ -294,3 +294,22 @@ def test_cohort_triangle_matches_a_loop_over_accounts(rows, as_of_days, freq, co
         assert (row.accounts, row.retained) == (accounts, retained)
         assert row.starting_mrr == pytest.approx(starting) and row.mrr == pytest.approx(mrr)
     assert got["cohort"].nunique() == sum(1 for key in want if key[1] == -1)
+
+
+def test_churn_rates_are_defined_once_and_convert_both_ways():
+    for annual in (0.0, 0.05, 0.15, 0.2, 0.5, 1.0):
+        assert fl.annual_churn_rate(fl.monthly_churn_rate(annual)) == pytest.approx(annual, abs=1e-12)
+    # SaaS Capital: 80% annual retention is about 1.85% a month
+    assert fl.monthly_churn_rate(0.2) == pytest.approx(0.018423, abs=1e-6)
+    with pytest.raises(fl.ParameterError):
+        fl.annual_churn_rate(1.5)
+
+
+def test_observed_churn_is_the_annual_logo_churn_rate_with_an_interval():
+    demo = fl.generate_demo(seed=3, n_accounts=300, start="2023-10-01", end="2026-09-30")
+    revenue = fl.monthly_revenue(demo.subscriptions, as_of="2026-09-30")
+    observed = fl.observed_churn(revenue, as_of="2026-09-30", window_months=12)
+    logo = fl.logo_churn_rate(revenue, as_of="2026-09-30", window_months=12, annualise=True)
+    assert observed.share == pytest.approx(logo, abs=1e-12)
+    assert observed.share == pytest.approx(1 - fl.logo_retention(revenue, as_of="2026-09-30"), abs=1e-12)
+    assert observed.ci_low < observed.share < observed.ci_high

@@ -138,3 +138,43 @@ def month_of_dates(values) -> np.ndarray:
         days -= low
         return table[days]
     return np.where(nat, np.iinfo(np.int64).min, table[np.where(nat, low, days) - low])
+
+
+#: The calendar frequencies the library knows, with the months in one period (a week has none):
+#: ``W`` weeks start on Monday; ``M``, ``Q`` and ``Y`` are calendar months, quarters and years.
+FREQUENCIES: dict[str, int | None] = {"W": None, "M": 1, "Q": 3, "Y": 12}
+
+_FREQ_NAMES = {"W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
+def check_freq(freq: str, *, allowed: str = "WMQY", where: str | None = None) -> str:
+    """``freq`` if it is one of the ``allowed`` frequency letters, else a :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> check_freq("Q")
+    'Q'
+    >>> check_freq("W", allowed="MQY", where="fl.arr_bridge")
+    Traceback (most recent call last):
+    ...
+    feedback_lib.errors.ParameterError: fl.arr_bridge: freq='W' is not supported; use 'M' (month), 'Q' (quarter) or 'Y' (year)
+    """
+    if not isinstance(freq, str) or freq not in allowed or freq not in FREQUENCIES:
+        prefix = f"{where}: " if where else ""
+        options = [f"'{f}' ({_FREQ_NAMES[f]})" for f in allowed]
+        listed = ", ".join(options[:-1]) + " or " + options[-1] if len(options) > 1 else options[0]
+        raise ParameterError(f"{prefix}freq={freq!r} is not supported; use {listed}")
+    return freq
+
+
+def months_per_period(freq: str, *, where: str | None = None) -> int:
+    """Months in one period of a monthly, quarterly or yearly frequency.
+
+    Examples
+    --------
+    >>> months_per_period("Q"), months_per_period("Y")
+    (3, 12)
+    """
+    months = FREQUENCIES[check_freq(freq, allowed="MQY", where=where)]
+    assert months is not None  # guaranteed by allowed="MQY"
+    return months

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -175,7 +175,7 @@ class HeterogeneityCheck:
 
 
 def heterogeneity_check(
-    model: Any = None,
+    model: object | None = None,
     *,
     alpha: float | None = None,
     beta: float | None = None,
@@ -219,7 +219,7 @@ def heterogeneity_check(
     if model is not None:
         if alpha is not None or beta is not None:
             raise ParameterError("heterogeneity_check: give either model or alpha and beta, not both")
-        alpha, beta = float(model.alpha), float(model.beta)
+        alpha, beta = float(cast(Any, model).alpha), float(cast(Any, model).beta)
     if alpha is None or beta is None:
         raise ParameterError("heterogeneity_check: give model (with .alpha/.beta) or both alpha and beta")
     if int(max_renewals) != max_renewals or max_renewals < 0:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
-from feedback_lib._util.privacy import mask_email
+from feedback_lib._util.privacy import mask_contacts
 from feedback_lib._util.stats import assign_band, band_edges
 from feedback_lib.errors import ParameterError
 from feedback_lib.revenue.mrr import current_mrr, mrr_on
@@ -368,7 +368,7 @@ def call_brief(
 
     return CallBrief(
         account_id=str(account_id), name=text(a.get("name")), segment=text(a.get("segment")),
-        csm=text(a.get("csm")), owner=text(a.get("owner")), contact=text(mask_email(email).iloc[0]) or "none on file",
+        csm=text(a.get("csm")), owner=text(a.get("owner")), contact=text(mask_contacts(email).iloc[0]) or "none on file",
         as_of=as_of, tenure_months=int(tenure), mrr=float(mrr_now), mrr_3m_ago=float(mrr_3m),
         mrr_12m_ago=float(mrr_12m), mrr_trend=_trend(mrr_now, mrr_3m),
         last_score=math.nan if last_r is None else float(last_r["score"]),

@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from feedback_lib._util.privacy import EMAIL_RE, cells, mask_email, mask_emails, text_columns
 
 __all__ = [
     "active_html_outputs",
@@ -28,85 +29,11 @@ __all__ = [
     "safe_csv",
 ]
 
-# An address as people write it: local part, @, dotted domain with an alphabetic top-level label.
-# A masked address ("m***@example.com") does not match: '*' cannot precede the '@'.
-EMAIL_RE = re.compile(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]{2,}", re.UNICODE)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ACTIVE_HTML_RE = re.compile(
     r"<\s*(?:script|iframe|object|embed)\b|javascript\s*:|\son[a-z]+\s*=", re.IGNORECASE
 )
 _TEXT_SUFFIXES = (".html", ".htm", ".json", ".csv", ".ipynb", ".md", ".txt")
-
-
-def mask_email(address: Any) -> Any:
-    """Mask an e-mail address to its first character and domain.
-
-    Parameters
-    ----------
-    address
-        An e-mail address; anything else (empty text, ``None``, NaN) is returned unchanged.
-
-    Examples
-    --------
-    >>> mask_email("maria.virtanen@example.com")
-    'm***@example.com'
-    >>> mask_email("") == "" and mask_email(None) is None
-    True
-    """
-    if not isinstance(address, str) or "@" not in address:
-        return address
-    return EMAIL_RE.sub(_mask_match, address)
-
-
-def _mask_match(match: re.Match) -> str:
-    local, _, domain = match.group(0).rpartition("@")
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_emails(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """Copy of ``frame`` with every e-mail address in its text cells masked.
-
-    Parameters
-    ----------
-    frame
-        Any DataFrame.
-    columns
-        Columns to mask; default every text (object or string) column, because verbatims and
-        notes contain addresses too.
-
-    Examples
-    --------
-    >>> df = pd.DataFrame({"contact": ["ab@x.com", None], "n": [1, 2]})
-    >>> mask_emails(df)["contact"].tolist()
-    ['a***@x.com', None]
-    """
-    out = frame.copy()
-    targets = columns if columns is not None else _text_columns(out)
-    for col in targets:
-        # only cells with an '@' can hold an address (a vectorised test, then the regex on those)
-        has_at = _cells(out[col], lambda text: text.str.contains("@", regex=False), lambda v: "@" in v)
-        if has_at.any():
-            values = out[col].astype(object)
-            values[has_at] = values[has_at].map(mask_email)
-            out[col] = values.astype(out[col].dtype) if isinstance(out[col].dtype, pd.StringDtype) else values
-    return out
-
-
-def _cells(column: pd.Series, vectorised, one) -> np.ndarray:
-    """Boolean mask of the text cells of ``column`` for which a test holds (False elsewhere).
-
-    ``vectorised`` runs on the ``.str`` accessor; a column the accessor refuses (lists, say)
-    gets ``one`` cell by cell on its string values.
-    """
-    try:
-        return vectorised(column).to_numpy(dtype=bool, na_value=False)
-    except (AttributeError, TypeError):
-        return np.fromiter((isinstance(v, str) and one(v) for v in column), dtype=bool, count=len(column))
-
-
-def _text_columns(frame: pd.DataFrame) -> list:
-    return [c for c in frame.columns
-            if pd.api.types.is_object_dtype(frame[c]) or pd.api.types.is_string_dtype(frame[c])]
 
 
 def _neutralise(value: Any) -> Any:
@@ -152,8 +79,8 @@ def safe_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = False) -> P
     "ok",3
     """
     out = mask_emails(frame)
-    for col in _text_columns(out):
-        formula = _cells(out[col], lambda text: text.str.startswith(_FORMULA_START),
+    for col in text_columns(out):
+        formula = cells(out[col], lambda text: text.str.startswith(_FORMULA_START),
                          lambda v: v.startswith(_FORMULA_START))
         if formula.any():
             values = out[col].astype(object)

@@ -19,6 +19,7 @@ from feedback_lib.revenue.concentration import (
 from feedback_lib.revenue.movements import (
     MOVEMENT_CATEGORIES,
     arr_bridge,
+    arr_growth_rate,
     mrr_movements,
     quick_ratio,
     revenue_churn,
@@ -27,15 +28,20 @@ from feedback_lib.revenue.mrr import monthly_revenue
 from feedback_lib.revenue.plots import plot_arr_bridge, plot_cohort_heatmap, plot_lorenz
 from feedback_lib.revenue.retention import (
     RetentionSummary,
+    annual_churn_rate,
     gross_revenue_retention,
     logo_churn_rate,
     logo_retention,
+    monthly_churn_rate,
     net_revenue_retention,
     retention_summary,
     retention_trend,
 )
 
 __all__ = [
+    "arr_growth_rate",
+    "annual_churn_rate",
+    "monthly_churn_rate",
     "accounts_for_share",
     "AccountsForShare",
     "arpa",

@@ -18,7 +18,7 @@ from feedback_lib._util.checks import (
 )
 from feedback_lib._util.dates import month_of_dates, month_start
 from feedback_lib._util.money import _paid, _units
-from feedback_lib.errors import ParameterError, SchemaError
+from feedback_lib.errors import SchemaError
 
 
 def _datetimes(col: pd.Series, what: str) -> np.ndarray:
@@ -190,11 +190,6 @@ def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None, 
     return _Revenue(first, account, labels, month, units)
 
 
-def _freq_step(freq: str) -> int:
-    if freq not in _FREQ_MONTHS:
-        raise ParameterError(f"freq={freq!r} is not supported; use 'M' (month), 'Q' (quarter) or 'Y' (year)")
-    return _FREQ_MONTHS[freq]
-
 
 def _empty(columns: list[str]) -> pd.DataFrame:
     dtypes = {"month": "datetime64[ns]", "start_month": "datetime64[ns]", "cohort": "datetime64[ns]",
@@ -203,4 +198,3 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "float64")) for c in columns})
 
 
-_FREQ_MONTHS = {"M": 1, "Q": 3, "Y": 12}

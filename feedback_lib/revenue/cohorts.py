@@ -8,9 +8,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from feedback_lib._util.dates import month_index, month_start, parse_as_of
+from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import _UNITS
-from feedback_lib.revenue._frame import _canonical_revenue, _empty, _freq_step
+from feedback_lib.revenue._frame import _canonical_revenue, _empty
 
 __all__ = ["cohort_retention"]
 
@@ -70,7 +70,7 @@ def cohort_retention(
     1 2024-01-01             1    0.5           0.75
     2 2024-02-01             0    1.0           1.00
     """
-    step = _freq_step(freq)
+    step = months_per_period(freq)
     end_month = month_index(parse_as_of(as_of))
     rv = _canonical_revenue(revenue, last_month=end_month)
     columns = ["cohort", "period_index", "accounts", "retained", "mrr", "starting_mrr", "share",

@@ -17,16 +17,20 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import month_index, month_start, parse_as_of
+from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import _UNITS, _units
-from feedback_lib.errors import ParameterError, SchemaError
-from feedback_lib.revenue._frame import _FREQ_MONTHS, _canonical_revenue, _month_numbers
+from feedback_lib.errors import (
+    InsufficientDataError,
+    ParameterError,
+    SchemaError,
+)
+from feedback_lib.revenue._frame import _canonical_revenue, _month_numbers
 
 if TYPE_CHECKING:
     from datetime import date
 
 
-__all__ = ["arr_bridge", "MOVEMENT_CATEGORIES", "mrr_movements", "quick_ratio", "revenue_churn"]
+__all__ = ["arr_bridge", "MOVEMENT_CATEGORIES", "mrr_movements", "quick_ratio", "revenue_churn", "arr_growth_rate"]
 
 #: Movement categories in bridge order (``mrr_movements`` returns them as a categorical).
 MOVEMENT_CATEGORIES: tuple[str, ...] = (
@@ -194,8 +198,7 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     0 2024-01-01          0.0  100.0          0.0        100.0
     1 2024-02-01        100.0   20.0        -30.0         90.0
     """
-    if freq not in _FREQ_MONTHS:
-        raise ParameterError(f"freq={freq!r} is not supported; use 'M' (month), 'Q' (quarter) or 'Y' (year)")
+    step = months_per_period(freq)
     require_columns(movements, ("month", "previous_mrr", "mrr_change", "category"), table="movements")
     if len(movements) == 0:
         empty = {c: pd.Series([], dtype="float64") for c in _BRIDGE_COLUMNS}
@@ -205,7 +208,6 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     change = _units(movements["mrr_change"], "movements: column 'mrr_change'", nonnegative=False)
     previous = _units(movements["previous_mrr"], "movements: column 'previous_mrr'", nonnegative=True)
     category = _category_codes(movements["category"])
-    step = _FREQ_MONTHS[freq]
     period = month // step
     period0 = int(period.min())
     n_periods = int(period.max()) - period0 + 1
@@ -339,3 +341,40 @@ def _period_label(period: pd.Timestamp, step: int) -> str:
     return f"{period:%b %Y}"
 
 
+def arr_growth_rate(revenue: pd.DataFrame, *, as_of, window_months: int = 12) -> float:
+    """ARR growth over ``window_months``: total MRR in the month of ``as_of`` over the total then.
+
+    Parameters
+    ----------
+    revenue
+        As returned by :func:`feedback_lib.monthly_revenue`: ``account_id, month, mrr``.
+    as_of
+        Last day included; its calendar month is "now".
+    window_months
+        Look-back in months (12 = year-on-year growth).
+
+    Returns
+    -------
+    float
+        ``sum(mrr in month(as_of)) / sum(mrr in month(as_of) - window_months) - 1``.
+
+    Examples
+    --------
+    >>> rev = pd.DataFrame({"account_id": ["a", "a", "b"], "mrr": [100.0, 120.0, 30.0],
+    ...                     "month": pd.to_datetime(["2025-09-01", "2026-09-01", "2026-09-01"])})
+    >>> round(arr_growth_rate(rev, as_of="2026-09-30"), 2)  # 150 / 100 - 1
+    0.5
+    """
+    if int(window_months) != window_months or window_months < 1:
+        raise ParameterError(f"arr_growth_rate: window_months must be a whole number >= 1, got {window_months!r}")
+    require_columns(revenue, ("month", "mrr"), table="revenue", where="arr_growth_rate")
+    now = parse_as_of(as_of, where="arr_growth_rate").to_period("M")
+    then = now - int(window_months)
+    months = pd.to_datetime(revenue["month"]).dt.to_period("M")
+    start = float(revenue.loc[months == then, "mrr"].sum())
+    if start <= 0:
+        raise InsufficientDataError(
+            f"arr_growth_rate: no MRR in {then} ({window_months} months before {now}); "
+            "choose a later as_of or a shorter window"
+        )
+    return float(revenue.loc[months == now, "mrr"].sum()) / start - 1.0

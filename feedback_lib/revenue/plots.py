@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
+from feedback_lib._util.dates import months_per_period
 from feedback_lib.errors import InsufficientDataError, ParameterError
-from feedback_lib.revenue._frame import _FREQ_MONTHS, _freq_step
 from feedback_lib.revenue.movements import _BRIDGE_COLUMNS, _period_label
 
 if TYPE_CHECKING:
@@ -117,10 +117,8 @@ def plot_arr_bridge(
     ax.set_ylabel(f"{unit} ({currency.strip()})" if currency.strip() else unit)
     periods = pd.to_datetime(bridge["period"])
     freq = freq if freq is not None else bridge.attrs.get("freq")
-    if freq is not None and freq not in _FREQ_MONTHS:
-        raise ParameterError(f"freq={freq!r} is not supported; use 'M', 'Q', 'Y' or None (infer)")
     if freq is not None:
-        step = _FREQ_MONTHS[freq]
+        step = months_per_period(freq)
     else:
         step = int(np.diff(periods.dt.year * 12 + periods.dt.month).min()) if len(periods) > 1 else 1
     first, last = _period_label(periods.iloc[0], step), _period_label(periods.iloc[-1], step)
@@ -176,7 +174,7 @@ def plot_cohort_heatmap(
         gaps = np.diff(dates.year * 12 + dates.month)
         step = int(gaps.min()) if len(gaps) else 1
     else:
-        step = _freq_step(freq)
+        step = months_per_period(freq)
     values = table.to_numpy(dtype=float)
     ax.imshow(values, cmap="YlGnBu", vmin=0, vmax=max(1.0, np.nanmax(values)), aspect="auto",
               interpolation="nearest")

@@ -1,9 +1,21 @@
-"""Revenue and logo retention: NRR, GRR, logo churn, retention trends and signup cohorts.
+"""Revenue and logo retention: NRR, GRR, logo churn and retention trends; the churn rates, defined once.
 
 All functions take the account-month revenue of :func:`feedback_lib.monthly_revenue`
 (``account_id, month, mrr``) and work on month-end snapshots: an account "pays" in a month when
 its MRR there is above 0. ``docs/metrics.md`` states every convention, its default and how the
 leading tools differ.
+
+Churn rates, each with one name and one definition (every other module calls these):
+
+- **logo churn** (:func:`logo_churn_rate`): the share of the accounts paying at the start of a
+  window that pay nothing at its end, ``1 - logo retention``; as a monthly rate over a longer
+  window ``1 - r^(1 / months)``. ``fl.observed_churn`` gives the same share with a Wilson interval.
+- **gross revenue churn**: ``1 - GRR`` (lost and contracted MRR of the starting accounts over their
+  starting MRR); **net revenue churn**: ``1 - NRR``.
+- **bridge MRR churn** (``fl.revenue_churn``): ChartMogul's per-period gross and net MRR churn of
+  an ARR bridge.
+- Annual and monthly rates convert as compounding rates: :func:`annual_churn_rate` and
+  :func:`monthly_churn_rate` (twelve months at the monthly rate lose exactly the annual rate).
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import month_index, month_start, parse_as_of
+from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import _UNITS, _units
 from feedback_lib.errors import (
     InsufficientDataError,
@@ -26,7 +38,6 @@ from feedback_lib.revenue._frame import (
     _account_codes,
     _canonical_revenue,
     _empty,
-    _freq_step,
     _month_numbers,
 )
 
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
     from datetime import date
 
 
-__all__ = ["gross_revenue_retention", "logo_churn_rate", "logo_retention", "net_revenue_retention", "retention_summary", "retention_trend", "RetentionSummary"]
+__all__ = ["annual_churn_rate", "gross_revenue_retention", "logo_churn_rate", "logo_retention", "monthly_churn_rate", "net_revenue_retention", "retention_summary", "retention_trend", "RetentionSummary"]
 
 
 @dataclass(frozen=True)
@@ -314,7 +325,41 @@ def logo_churn_rate(
         revenue, as_of=as_of, window_months=window_months, count_reactivated=count_reactivated
     )
     monthly = 1.0 - retention ** (1.0 / _check_window(window_months))
-    return 1.0 - (1.0 - monthly) ** 12 if annualise else monthly
+    return annual_churn_rate(monthly) if annualise else monthly
+
+
+def monthly_churn_rate(annual_churn: float) -> float:
+    """Monthly churn equivalent to an annual churn rate: ``1 - (1 - annual_churn)^(1/12)``.
+
+    Notes
+    -----
+    Twelve months at the returned rate lose exactly ``annual_churn``; SaaS Capital's "No Churn"
+    white paper (2015) quotes 80% annual retention as about 1.85% a month.
+
+    Examples
+    --------
+    >>> round(monthly_churn_rate(0.20), 4)
+    0.0184
+    """
+    if not 0 <= annual_churn <= 1:
+        raise ParameterError(f"monthly_churn_rate: annual_churn must be between 0 and 1, got {annual_churn!r}")
+    return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)
+
+
+def annual_churn_rate(monthly_churn: float) -> float:
+    """Annual churn equivalent to a monthly churn rate: ``1 - (1 - monthly_churn)^12`` (the
+    inverse of :func:`monthly_churn_rate`).
+
+    Examples
+    --------
+    >>> round(annual_churn_rate(0.1), 4)  # 1 - 0.9^12
+    0.7176
+    >>> round(annual_churn_rate(monthly_churn_rate(0.2)), 12)
+    0.2
+    """
+    if not 0 <= monthly_churn <= 1:
+        raise ParameterError(f"annual_churn_rate: monthly_churn must be between 0 and 1, got {monthly_churn!r}")
+    return 1.0 - (1.0 - monthly_churn) ** 12
 
 
 
@@ -368,7 +413,7 @@ def retention_trend(
     1 2024-03-01  2  0.705882  0.705882
     """
     window_months = _check_window(window_months)
-    step = _freq_step(freq)
+    step = months_per_period(freq)
     end_month = month_index(parse_as_of(as_of))
     rv = _canonical_revenue(revenue, last_month=end_month)
     columns = ["month", "start_month", "n", "retained_accounts", "starting_mrr", "current_mrr",
@@ -420,9 +465,5 @@ def retention_trend(
             }
         )
     return frame
-
-
-
-
 
 

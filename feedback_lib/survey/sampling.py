@@ -14,7 +14,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
-from feedback_lib._util.privacy import mask_email
+from feedback_lib._util.privacy import mask_contacts
 from feedback_lib.errors import ParameterError, SmallSampleWarning
 from feedback_lib.revenue.mrr import current_mrr
 
@@ -153,7 +153,7 @@ def survey_send_list(
     pool = mrr.reset_index()
     pool = pool.join(info[["name", "segment"]], on="account_id")
     emails = info["contact_email"] if "contact_email" in info.columns else pd.Series(pd.NA, index=info.index)
-    pool["contact"] = mask_email(pool["account_id"].map(emails)).to_numpy()
+    pool["contact"] = mask_contacts(pool["account_id"].map(emails)).to_numpy()
     pool["last_heard"] = pool["account_id"].map(last).astype("datetime64[ns]")
     pool["days_since_heard"] = (as_of - pool["last_heard"]).dt.days.astype(float)
     pool = pool.loc[~(pool["days_since_heard"] <= no_repeat_days)].reset_index(drop=True)

@@ -24,7 +24,6 @@ from feedback_lib.valuation.comps import (
 from feedback_lib.valuation.customer_value import (
     customer_base_value,
     customer_base_value_finite,
-    monthly_churn_rate,
 )
 from feedback_lib.valuation.projections import (
     ChurnPointValue,
@@ -37,7 +36,6 @@ from feedback_lib.valuation.projections import (
 )
 from feedback_lib.valuation.report import (
     RetentionValue,
-    arr_growth_rate,
     plot_claim_heatmap,
     retention_value_implications,
     valuation_headline,
@@ -52,7 +50,6 @@ from feedback_lib.valuation.simulation import (
 )
 
 __all__ = [
-    "arr_growth_rate",
     "CaseStudy",
     "check_valuation_claim",
     "ChurnPointValue",
@@ -64,7 +61,6 @@ __all__ = [
     "customer_base_value",
     "customer_base_value_finite",
     "fit_valuation_multiple",
-    "monthly_churn_rate",
     "observed_churn",
     "one_point_retention_uplift",
     "plot_claim_heatmap",

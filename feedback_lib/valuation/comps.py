@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,7 @@ class ValuationMultipleFit:
     retention_col: str
     growth_col: str
     multiple_col: str
-    results: Any = field(repr=False)
+    results: object = field(repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficients table."""
@@ -139,7 +139,7 @@ class ValuationMultipleFit:
         """
         exog = pd.DataFrame({"const": [1.0], self.retention_col: [float(retention)],
                              self.growth_col: [float(growth)]})
-        frame = self.results.get_prediction(exog).summary_frame(alpha=1.0 - self.confidence)
+        frame = cast(Any, self.results).get_prediction(exog).summary_frame(alpha=1.0 - self.confidence)
         return pd.DataFrame(
             {
                 "retention": [float(retention)], "growth": [float(growth)],

@@ -11,7 +11,7 @@ import math
 
 from feedback_lib.errors import ParameterError
 
-__all__ = ["customer_base_value", "customer_base_value_finite", "monthly_churn_rate"]
+__all__ = ["customer_base_value", "customer_base_value_finite"]
 
 
 def _check_rates(where: str, *, churn: float, discount_rate: float, growth: float, margin: float) -> None:
@@ -172,20 +172,3 @@ def customer_base_value_finite(
         return annual * int(horizon_years)
     return annual * (1.0 - (1.0 - k) ** int(horizon_years)) / k
 
-
-def monthly_churn_rate(annual_churn: float) -> float:
-    """Monthly churn equivalent to an annual churn rate: ``1 - (1 - annual_churn)^(1/12)``.
-
-    Notes
-    -----
-    Twelve months at the returned rate lose exactly ``annual_churn``; SaaS Capital's "No Churn"
-    white paper (2015) quotes 80% annual retention as about 1.85% a month.
-
-    Examples
-    --------
-    >>> round(monthly_churn_rate(0.20), 4)
-    0.0184
-    """
-    if not 0 <= annual_churn <= 1:
-        raise ParameterError(f"monthly_churn_rate: annual_churn must be between 0 and 1, got {annual_churn!r}")
-    return 1.0 - (1.0 - annual_churn) ** (1.0 / 12.0)

@@ -15,59 +15,16 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib.errors import (
-    InsufficientDataError,
     ParameterError,
-    SchemaError,
 )
 from feedback_lib.valuation.claims import ClaimCheck, _base_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["arr_growth_rate", "plot_claim_heatmap", "retention_value_implications", "RetentionValue", "valuation_headline"]
+__all__ = ["plot_claim_heatmap", "retention_value_implications", "RetentionValue", "valuation_headline"]
 
 
-def arr_growth_rate(revenue: pd.DataFrame, *, as_of, window_months: int = 12) -> float:
-    """ARR growth over ``window_months``: total MRR in the month of ``as_of`` over the total then.
-
-    Parameters
-    ----------
-    revenue
-        As returned by :func:`feedback_lib.monthly_revenue`: ``account_id, month, mrr``.
-    as_of
-        Last day included; its calendar month is "now".
-    window_months
-        Look-back in months (12 = year-on-year growth).
-
-    Returns
-    -------
-    float
-        ``sum(mrr in month(as_of)) / sum(mrr in month(as_of) - window_months) - 1``.
-
-    Examples
-    --------
-    >>> rev = pd.DataFrame({"account_id": ["a", "a", "b"], "mrr": [100.0, 120.0, 30.0],
-    ...                     "month": pd.to_datetime(["2025-09-01", "2026-09-01", "2026-09-01"])})
-    >>> round(arr_growth_rate(rev, as_of="2026-09-30"), 2)  # 150 / 100 - 1
-    0.5
-    """
-    if int(window_months) != window_months or window_months < 1:
-        raise ParameterError(f"arr_growth_rate: window_months must be a whole number >= 1, got {window_months!r}")
-    missing = {"month", "mrr"} - set(revenue.columns)
-    if missing:
-        raise SchemaError(
-            f"arr_growth_rate: revenue lacks column(s) {sorted(missing)}; pass the frame of fl.monthly_revenue"
-        )
-    now = pd.Timestamp(as_of).to_period("M")
-    then = now - int(window_months)
-    months = pd.to_datetime(revenue["month"]).dt.to_period("M")
-    start = float(revenue.loc[months == then, "mrr"].sum())
-    if start <= 0:
-        raise InsufficientDataError(
-            f"arr_growth_rate: no MRR in {then} ({window_months} months before {now}); "
-            "choose a later as_of or a shorter window"
-        )
-    return float(revenue.loc[months == now, "mrr"].sum()) / start - 1.0
 
 
 def _pct(x: float) -> str:

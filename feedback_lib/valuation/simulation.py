@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib.errors import ParameterError
-from feedback_lib.valuation.customer_value import _net_decay, monthly_churn_rate
+from feedback_lib.revenue.retention import monthly_churn_rate
+from feedback_lib.valuation.customer_value import _net_decay
 
 __all__ = ["CaseStudy", "CompanyAssumptions", "CompanySimulation", "retention_inc_vs_churnco", "simulate_company", "TERMINAL_MODELS"]
 

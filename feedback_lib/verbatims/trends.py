@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import parse_as_of
-from feedback_lib.errors import InsufficientDataError, ParameterError
+from feedback_lib._util.dates import check_freq, parse_as_of
+from feedback_lib.errors import InsufficientDataError
 from feedback_lib.revenue.mrr import current_mrr
 from feedback_lib.verbatims.themes import Lexicon, normalize_text, tag_themes
 
@@ -95,8 +95,7 @@ def theme_trends(
     """
     require_columns(tagged, ["response_id", "theme"], table="tagged", where="theme_trends")
     require_columns(responses, ["response_id", "responded_at", "comment"], table="responses", where="theme_trends")
-    if freq not in ("W", "M", "Q"):
-        raise ParameterError(f"theme_trends: freq must be 'W', 'M' or 'Q', got {freq!r}")
+    check_freq(freq, allowed="WMQ", where="theme_trends")
     commented = responses.loc[normalize_text(responses["comment"]) != "", ["response_id", "responded_at"]]
     as_of = parse_as_of(commented["responded_at"].max() if as_of is None else as_of)
     commented = commented.loc[commented["responded_at"] <= as_of]
