@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from feedback_lib._util import dates
 from feedback_lib.errors import ParameterError, ReportError
 
 if TYPE_CHECKING:
@@ -309,6 +310,10 @@ def coerce_parameters(
 def parse_as_of(value: Any) -> _dt.date:
     """The report date from ``YYYY-MM-DD`` text or a date-like object.
 
+    Stricter than the library's :func:`feedback_lib._util.dates.parse_as_of` (which it calls): a
+    scheduled run accepts only ISO text, so that ``30.9.2026`` or ``09/30/2026`` never means a
+    different day on another machine.
+
     Examples
     --------
     >>> parse_as_of("2026-09-30")
@@ -318,14 +323,12 @@ def parse_as_of(value: Any) -> _dt.date:
     ...
     feedback_lib.errors.ParameterError: as_of expects a date YYYY-MM-DD, got '30.9.2026'
     """
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+    if isinstance(value, str) and not _DATE_RE.match(value.strip()):
+        raise ParameterError(f"as_of expects a date YYYY-MM-DD, got {value!r}")
+    if isinstance(value, _dt.date | str):
         try:
-            return _dt.date.fromisoformat(value.strip())
-        except ValueError:
+            return dates.parse_as_of(value.strip() if isinstance(value, str) else value).date()
+        except ParameterError:
             pass
     raise ParameterError(f"as_of expects a date YYYY-MM-DD, got {value!r}")
 
