@@ -23,3 +23,8 @@ def test_every_frozen_name_is_still_offered_with_its_signature(name):
     assert kind == expected["kind"]
     if expected["signature"] is not None:
         assert str(inspect.signature(obj)) == expected["signature"]
+
+
+def test_all_lists_exactly_the_frozen_names():
+    """A new public name is added to tests/data/public_api.json on purpose, in the same change."""
+    assert sorted(fl.__all__) == sorted(FROZEN)
