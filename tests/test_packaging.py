@@ -43,3 +43,17 @@ def test_data_model_doc_lists_every_column():
         assert f"### `{table}`" in doc
         for column in spec.column_names:
             assert f"| `{column}` |" in doc, (table, column)
+
+
+def test_every_notebook_is_stored_without_outputs():
+    """The nbstripout rule as a test: notebooks (report and exploratory) are committed clean, with
+    their cell tags kept; executed copies belong under reports/."""
+    import nbformat
+
+    notebooks = sorted(p for folder in ("notebooks", "feedback_lib") for p in (ROOT / folder).rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in p.parts)
+    assert len(notebooks) >= 5
+    dirty = [str(p.relative_to(ROOT)) for p in notebooks
+             if any(c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+                    for c in nbformat.read(str(p), as_version=4).cells)]
+    assert dirty == [], f"strip the outputs of {dirty} (jupyter nbconvert --clear-output --inplace)"
