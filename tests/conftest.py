@@ -1,4 +1,5 @@
-"""Shared fixtures: a tiny hand-built company, valid under the data contract."""
+"""Shared fixtures and helpers: the default demo company, a tiny hand-built company valid under the
+data contract, and small builders of canonical frames used by several test modules."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import feedback_lib as fl
 from feedback_lib.io.dataset import Dataset, save_dataset
 from feedback_lib.io.schema import SCHEMAS, canonical_dtype
 
@@ -83,3 +85,50 @@ def tiny() -> Dataset:
 def tiny_folder(tmp_path: Path) -> Path:
     """The tiny company written as CSV exports."""
     return save_dataset(tiny_company(), tmp_path / "exports")
+
+
+@pytest.fixture(scope="session")
+def demo() -> Dataset:
+    """The demo company at its defaults (seed 42, 2,000 accounts, 2023-10-01 to 2026-09-30), built
+    once per test process; tests must not modify it."""
+    return fl.generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
+
+
+def subs(*rows) -> pd.DataFrame:
+    """A canonical subscriptions frame from (account_id, start_date, end_date or None, mrr) rows."""
+    return pd.DataFrame(
+        {
+            "subscription_id": pd.array([f"S{i}" for i in range(len(rows))], dtype="string"),
+            "account_id": pd.array([r[0] for r in rows], dtype="string"),
+            "plan": pd.array(["Pro"] * len(rows), dtype="string"),
+            "start_date": pd.to_datetime([r[1] for r in rows]),
+            "end_date": pd.to_datetime([r[2] for r in rows]),
+            "mrr": [float(r[3]) for r in rows],
+        }
+    )
+
+
+def subs_frame(rows) -> pd.DataFrame:
+    """Subscriptions from (account_id, mrr, start, end) tuples (plain object columns)."""
+    frame = pd.DataFrame(rows, columns=["account_id", "mrr", "start_date", "end_date"])
+    frame.insert(0, "subscription_id", [f"S{i}" for i in range(len(frame))])
+    frame["start_date"] = pd.to_datetime(frame["start_date"])
+    frame["end_date"] = pd.to_datetime(frame["end_date"])
+    return frame
+
+
+def revenue_frame(rows) -> pd.DataFrame:
+    """A revenue frame from (account_id, 'YYYY-MM', mrr) rows."""
+    return pd.DataFrame(
+        {
+            "account_id": pd.array([r[0] for r in rows], dtype="string"),
+            "month": pd.to_datetime([r[1] + "-01" for r in rows]),
+            "mrr": [float(r[2]) for r in rows],
+        }
+    )
+
+
+def hazard_ratio(summary: pd.DataFrame, name: str) -> tuple[float, float, float]:
+    """(hazard ratio, ci_low, ci_high) of one covariate of a Cox model's summary."""
+    row = summary.set_index("covariate").loc[name]
+    return row["hazard_ratio"], row["ci_low"], row["ci_high"]

@@ -10,11 +10,6 @@ from feedback_lib.churn.backtest import _auc, _top_decile_churn, backtest
 
 
 @pytest.fixture(scope="module")
-def demo() -> fl.Dataset:
-    return fl.generate_demo(seed=42, n_accounts=2000)  # the demo's defaults
-
-
-@pytest.fixture(scope="module")
 def result(demo):
     # the last cutoff whose 3-month outcome window fits in the data (which ends 2026-09-30)
     return backtest(demo, cutoff="2026-06-30", horizon_months=3)

@@ -13,22 +13,16 @@ import feedback_lib as fl
 from feedback_lib.churn.features import account_covariates
 from feedback_lib.churn.model import ChurnModel, at_risk_accounts
 from feedback_lib.io.dataset import Dataset
+from tests.conftest import hazard_ratio  # noqa: E402
 
 matplotlib.use("Agg")
 
 AS_OF = "2026-09-30"  # the demo's last day
 
 
-@pytest.fixture(scope="module")
-def demo() -> fl.Dataset:
-    # the demo's defaults (seed 42, 2,000 accounts, 2023-10-01 .. 2026-09-30), not a tuned seed
-    return fl.generate_demo(seed=42, n_accounts=2000)
 
 
 # ----------------------------------------------------------------------------- landmark model, planted
-def _hr(summary: pd.DataFrame, name: str) -> tuple[float, float, float]:
-    row = summary.set_index("covariate").loc[name]
-    return row["hazard_ratio"], row["ci_low"], row["ci_high"]
 
 
 def _planted_company(n: int = 6000, seed: int = 11) -> Dataset:
@@ -62,7 +56,7 @@ def planted() -> ChurnModel:
 
 def test_landmark_model_recovers_a_planted_hazard_ratio(planted):
     assert planted.landmark_ == pd.Timestamp("2024-12-31") and planted.n_ == 6000
-    hr, lo, hi = _hr(planted.summary, "nps_detractor")
+    hr, lo, hi = hazard_ratio(planted.summary, "nps_detractor")
     # planted: monthly churn probability 0.05 vs 0.02 (continuous-time hazard ratio 2.54)
     assert lo <= 2.5 <= hi, f"detractor HR {hr:.2f} ({lo:.2f}-{hi:.2f})"
 

@@ -8,14 +8,11 @@ import pytest
 import feedback_lib as fl
 from feedback_lib.churn.panel import monthly_panel
 from feedback_lib.churn.timevarying import TimeVaryingChurnModel
+from tests.conftest import hazard_ratio  # noqa: E402
 
 AS_OF = "2026-09-30"  # the demo's last day
 
 
-@pytest.fixture(scope="module")
-def demo() -> fl.Dataset:
-    # the demo's defaults (seed 42, 2,000 accounts, 2023-10-01 .. 2026-09-30), not a tuned seed
-    return fl.generate_demo(seed=42, n_accounts=2000)
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +20,6 @@ def panel(demo) -> pd.DataFrame:
     return monthly_panel(demo, as_of=AS_OF)
 
 
-def _hr(summary: pd.DataFrame, name: str) -> tuple[float, float, float]:
-    row = summary.set_index("covariate").loc[name]
-    return row["hazard_ratio"], row["ci_low"], row["ci_high"]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +33,7 @@ def tv(panel) -> TimeVaryingChurnModel:
      ("low_usage", "low_usage_hazard_ratio")],
 )
 def test_time_varying_model_recovers_planted_hazard_ratios(demo, tv, covariate, truth_key):
-    hr, lo, hi = _hr(tv.summary, covariate)
+    hr, lo, hi = hazard_ratio(tv.summary, covariate)
     truth = demo.truth[truth_key]
     assert lo <= truth <= hi, f"{covariate}: HR {hr:.2f} (95% CI {lo:.2f}-{hi:.2f}) vs planted {truth}"
 
@@ -48,7 +42,7 @@ def test_time_varying_model_recovers_segment_base_hazards(demo, tv):
     base = demo.truth["base_monthly_hazard"]
     for col, seg in (("segment_smb", "SMB"), ("segment_mid_market", "Mid-Market")):
         truth = base[seg] / base["Enterprise"]  # 4 and 2: ratios of monthly hazards vs Enterprise
-        hr, lo, hi = _hr(tv.summary, col)
+        hr, lo, hi = hazard_ratio(tv.summary, col)
         assert lo <= truth <= hi, f"{seg} vs Enterprise: HR {hr:.2f} ({lo:.2f}-{hi:.2f}) vs planted {truth}"
 
 

@@ -19,9 +19,6 @@ from feedback_lib.io.schema import SCHEMAS, canonical_dtype
 START, END = "2023-10-01", "2026-09-30"
 
 
-@pytest.fixture(scope="module")
-def demo() -> fl.Dataset:
-    return fl.generate_demo(seed=42, n_accounts=2000, start=START, end=END)
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,7 @@ from feedback_lib._util.stats import newcombe_difference, wilson_interval
 from feedback_lib.demo.company import generate_demo
 from feedback_lib.errors import FeedbackLibError, SmallSampleWarning
 from feedback_lib.program.opportunities import opportunity_outcomes
-
-
-def subs_frame(rows):
-    """Subscriptions from (account_id, mrr, start, end) tuples."""
-    frame = pd.DataFrame(rows, columns=["account_id", "mrr", "start_date", "end_date"])
-    frame.insert(0, "subscription_id", [f"S{i}" for i in range(len(frame))])
-    frame["start_date"] = pd.to_datetime(frame["start_date"])
-    frame["end_date"] = pd.to_datetime(frame["end_date"])
-    return frame
+from tests.conftest import subs_frame  # noqa: E402
 
 
 def opportunity_fixture():

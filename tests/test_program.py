@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from feedback_lib._util.stats import wilson_interval
-from feedback_lib.demo.company import generate_demo
 from feedback_lib.errors import FeedbackLibError
 from feedback_lib.program.conversations import (
     accounts_not_spoken_to,
@@ -17,20 +16,7 @@ from feedback_lib.program.conversations import (
     conversation_cadence,
     coverage_of_top_accounts,
 )
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return generate_demo(seed=42, n_accounts=2000, start="2023-10-01", end="2026-09-30")
-
-
-def subs_frame(rows):
-    """Subscriptions from (account_id, mrr, start, end) tuples."""
-    frame = pd.DataFrame(rows, columns=["account_id", "mrr", "start_date", "end_date"])
-    frame.insert(0, "subscription_id", [f"S{i}" for i in range(len(frame))])
-    frame["start_date"] = pd.to_datetime(frame["start_date"])
-    frame["end_date"] = pd.to_datetime(frame["end_date"])
-    return frame
+from tests.conftest import subs_frame  # noqa: E402
 
 
 # ------------------------------------------------------------------ competitor mentions

@@ -15,32 +15,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import feedback_lib as fl  # noqa: E402
 from feedback_lib.errors import FeedbackLibError  # noqa: E402
-
-
-def subs(*rows) -> pd.DataFrame:
-    """A canonical subscriptions frame from (account_id, start_date, end_date or None, mrr) rows."""
-    return pd.DataFrame(
-        {
-            "subscription_id": pd.array([f"S{i}" for i in range(len(rows))], dtype="string"),
-            "account_id": pd.array([r[0] for r in rows], dtype="string"),
-            "plan": pd.array(["Pro"] * len(rows), dtype="string"),
-            "start_date": pd.to_datetime([r[1] for r in rows]),
-            "end_date": pd.to_datetime([r[2] for r in rows]),
-            "mrr": [float(r[3]) for r in rows],
-        }
-    )
-
-
-def revenue_frame(rows) -> pd.DataFrame:
-    """A revenue frame from (account_id, 'YYYY-MM', mrr) rows."""
-    return pd.DataFrame(
-        {
-            "account_id": pd.array([r[0] for r in rows], dtype="string"),
-            "month": pd.to_datetime([r[1] + "-01" for r in rows]),
-            "mrr": [float(r[2]) for r in rows],
-        }
-    )
-
+from tests.conftest import revenue_frame, subs  # noqa: E402
 
 # Cohort of June 2023, measured in June 2024:
 #   a 100 -> 150 (add-on from March 2024: expansion)
