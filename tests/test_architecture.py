@@ -125,3 +125,13 @@ def test_no_bare_feedbacklib_error_is_raised():
                 if isinstance(func, ast.Name) and func.id == "FeedbackLibError":
                     bare.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert bare == []
+
+
+def test_import_feedback_lib_leaves_the_heavy_modules_unloaded():
+    """lifelines, statsmodels, scipy.stats, matplotlib, DuckDB, papermill and python-pptx load on
+    first use, so ``import feedback_lib`` stays fast (bench/results.md times it)."""
+    heavy = ["lifelines", "statsmodels", "scipy.stats", "matplotlib", "seaborn", "duckdb", "papermill",
+             "nbformat", "pptx", "feedback_lib.reporting", "feedback_lib.cli"]
+    probe = f"import sys, json, feedback_lib; print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
+    assert loaded == []
