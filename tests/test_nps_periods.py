@@ -252,3 +252,17 @@ def test_control_chart_sustained_shift_and_baseline_exclusion():
     assert np.isnan(chart["centre"].iloc[6])
     assert chart["centre"].tolist()[7:] == pytest.approx([-30.0, -30.0])
     assert chart.loc[4, "lower_limit"] == pytest.approx(30 - 3 * 100 * np.sqrt(0.61 / 100))
+
+
+def test_a_few_responses_years_apart_without_groups():
+    """Sparse periods and no grouping column: the cell numbering once multiplied a missing group
+    (TypeError); each response is its own week, weighted or not."""
+    r = pd.DataFrame({"responded_at": pd.to_datetime(["2000-01-03", "2026-01-05"]), "score": [10, 0],
+                      "w": [1.0, 2.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        table = nps_table(r, freq="W", min_n=1)
+        weighted = nps_table(r, freq="W", weight="w", min_n=1)
+    assert table["period"].dt.strftime("%Y-%m-%d").tolist() == ["2000-01-03", "2026-01-05"]
+    assert table["nps"].tolist() == [100.0, -100.0]
+    assert weighted["n"].tolist() == [1.0, 2.0] and weighted["n_effective"].tolist() == [1.0, 1.0]

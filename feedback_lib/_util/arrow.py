@@ -95,6 +95,10 @@ def lookup(values, ids) -> np.ndarray:
     return lookup_columns([values], ids)[0]
 
 
+#: Above this many values, :func:`lookup_columns` probes in two threads.
+_PARALLEL_ROWS = 500_000
+
+
 def lookup_columns(columns: list, ids, *, threads: int = 2) -> list[np.ndarray]:
     """:func:`lookup` of several columns against the same ``ids``, with one hash table per thread.
 
@@ -124,60 +128,3 @@ def lookup_columns(columns: list, ids, *, threads: int = 2) -> list[np.ndarray]:
     bounds = np.cumsum([0, *(len(a) for a in arrays)])
     return [flat[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
 
-
-#: Above this many values, :func:`lookup_columns` probes in two threads.
-_PARALLEL_ROWS = 500_000
-
-
-def factorize_text(values) -> tuple[np.ndarray, pd.Index]:
-    """Codes and sorted distinct values of a text column; missing values get the last code.
-
-    The result of ``pd.factorize(values, sort=True, use_na_sentinel=False)``, with the hashing
-    (Arrow's ``dictionary_encode``) of a long column shared by a helper thread and this one.
-
-    Examples
-    --------
-    >>> codes, uniques = factorize_text(pd.Series(["b", None, "a", "b"], dtype="string[pyarrow]"))
-    >>> codes.tolist(), list(uniques)
-    ([1, 2, 0, 1], ['a', 'b', <NA>])
-    """
-    with ThreadPoolExecutor(1) as pool:
-        return start_factorize_text(values, pool)()
-
-
-def start_factorize_text(values, pool: ThreadPoolExecutor):
-    """Start :func:`factorize_text` on ``pool``; returns the function that finishes it.
-
-    A long column is cut in two: the pool hashes the first half at once, the returned function
-    hashes the second half in the calling thread (so the caller can do other work first and
-    both cores stay busy), then merges the two small dictionaries.
-    """
-    array = text_array(values)
-    n = len(array)
-    parts = [array] if n <= _PARALLEL_ROWS else [array.slice(0, n // 2), array.slice(n // 2)]
-    first = pool.submit(_dictionary_encode, parts[0])
-
-    def finish() -> tuple[np.ndarray, pd.Index]:
-        rest = [_dictionary_encode(part) for part in parts[1:]]
-        encoded = [first.result(), *rest]
-        distinct = pc.unique(pa.chunked_array([d for _, d in encoded], type=encoded[0][1].type))
-        sorted_values = distinct.take(pc.sort_indices(distinct))
-        missing = len(sorted_values)  # the code of a missing value
-        code_parts: list[np.ndarray] = []
-        for indices, dictionary in encoded:
-            to_sorted = pc.index_in(dictionary, value_set=sorted_values).to_numpy(zero_copy_only=False)
-            if indices.null_count:
-                indices, to_sorted = pc.fill_null(indices, len(dictionary)), np.r_[to_sorted, missing]
-            code_parts.append(to_sorted.astype(np.int64)[indices.to_numpy(zero_copy_only=False)])
-        codes = np.concatenate(code_parts) if len(code_parts) > 1 else code_parts[0]
-        uniques = string_series(sorted_values).tolist()
-        if array.null_count:
-            uniques.append(pd.NA)
-        return codes, pd.Index(pd.array(uniques, dtype=STRING_DTYPE))
-
-    return finish
-
-
-def _dictionary_encode(part: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
-    encoded = pc.dictionary_encode(part.combine_chunks())
-    return encoded.indices, encoded.dictionary

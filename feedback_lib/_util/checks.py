@@ -36,6 +36,6 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], *, table: str, 
         )
 
 
-def _rows(mask: np.ndarray) -> str:
+def row_list(mask: np.ndarray) -> str:
     rows = np.flatnonzero(mask)[:5] + 1
     return ", ".join(str(r) for r in rows) + (", ..." if mask.sum() > 5 else "")

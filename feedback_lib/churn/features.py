@@ -24,8 +24,9 @@ from feedback_lib._util.arrow import (
     text_array,
 )
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import month_of_dates, month_start, parse_as_of
+from feedback_lib._util.dates import month_of_dates, parse_as_of
 from feedback_lib.errors import ParameterError
+from feedback_lib.revenue.mrr import active_on, counted_months
 
 __all__ = ["account_covariates", "PANEL_COVARIATES"]
 
@@ -71,6 +72,11 @@ def account_covariates(
           Monday falls in the last 28 days), ``usage_trend`` (that minus the same ratio over the
           28 days before; NaN without usage);
         - ``days_since_exec_conversation`` (NaN when never) and ``exec_conversation`` (bool).
+
+    Notes
+    -----
+    The readable specification is ``tests/reference/churn.py::account_covariates``; the two are
+    tested equal with hypothesis (``tests/test_reference_implementations.py``).
 
     Examples
     --------
@@ -181,9 +187,8 @@ class _PayingAccounts:
     @classmethod
     def at(cls, subs: pd.DataFrame, index: _AccountIndex, day: np.datetime64) -> _PayingAccounts:
         sub_positions = index.sub_positions
-        end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
         mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
-        active = (subs["start_date"].to_numpy(dtype="datetime64[ns]") <= day) & (np.isnat(end) | (end > day))
+        active = active_on(_dates(subs, "start_date"), _dates(subs, "end_date"), day)
         rows = np.flatnonzero(active & (mrr > 0) & (sub_positions >= 0))
         seen = np.zeros(index.size, dtype=bool)
         seen[sub_positions[rows]] = True
@@ -193,7 +198,8 @@ class _PayingAccounts:
         slot = np.full(index.size, -1, dtype=np.int64)
         slot[paying] = np.arange(len(paying))
         code = slot[sub_positions[rows]]
-        total = np.bincount(code, weights=mrr[rows], minlength=len(paying))
+        # float even when nobody pays (numpy's bincount of no rows is an integer array)
+        total = np.bincount(code, weights=mrr[rows], minlength=len(paying)).astype(float, copy=False)
         # the plan of the largest active subscription; ties go to the earliest row
         largest = np.full(len(paying), -np.inf)
         np.maximum.at(largest, code, mrr[rows])
@@ -204,25 +210,22 @@ class _PayingAccounts:
 
     def rows_of(self, positions: np.ndarray) -> np.ndarray:
         """Snapshot row of accounts numbered ``positions`` (-1: unknown or not paying)."""
-        return np.where(positions >= 0, self.slot[positions], -1)
+        rows = np.full(len(positions), -1, dtype=np.int64)
+        known = positions >= 0
+        rows[known] = self.slot[positions[known]]
+        return rows
 
     def first_paid_month(self, subs: pd.DataFrame, day: np.datetime64) -> np.ndarray:
         """First month with MRR > 0 by :func:`feedback_lib.monthly_revenue`'s rule, per account.
 
-        A subscription first counts in its start month when it is still active on that month's
-        last day (or on the snapshot day when it starts in that month); one that ends earlier in
-        its start month never counts at a month end. Same result as the minimum paid month of
+        The smallest start month of the account's subscriptions that count in some month
+        (:func:`feedback_lib.revenue.mrr.counted_months`): the minimum paid month of
         ``monthly_revenue(subs, as_of=day)``, without building the account-month table.
         """
-        start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
-        end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
-        sm = month_of_dates(start)
-        day_m = month_of_dates(np.array([day]))[0]
-        month_end = month_start(sm + 1) - np.timedelta64(1, "D")
-        checkpoint = np.where(sm == day_m, day, month_end)
+        counts, sm, _ = counted_months(_dates(subs, "start_date"), _dates(subs, "end_date"), as_of=pd.Timestamp(day))
         mrr = subs["mrr"].to_numpy(dtype=float, na_value=np.nan)
         code = self.rows_of(self.index.sub_positions)
-        counts = (start <= day) & (mrr > 0) & (np.isnat(end) | (end > checkpoint)) & (code >= 0)
+        counts &= (mrr > 0) & (code >= 0)
         first = np.full(len(self.positions), np.iinfo(np.int64).max)
         np.minimum.at(first, code[counts], sm[counts])
         return first

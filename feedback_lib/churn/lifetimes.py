@@ -9,15 +9,11 @@ import pandas as pd
 
 from feedback_lib._util.arrow import lookup
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import (
-    month_index,
-    month_of_dates,
-    month_start,
-    parse_as_of,
-)
-from feedback_lib._util.money import _units
+from feedback_lib._util.dates import month_index, month_start, parse_as_of
+from feedback_lib._util.money import to_units
 from feedback_lib.errors import ParameterError
 from feedback_lib.revenue._frame import _canonical_revenue
+from feedback_lib.revenue.mrr import counted_months
 
 __all__ = ["account_lifetimes", "landmark_lifetimes"]
 
@@ -45,10 +41,11 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
 
     Notes
     -----
-    Vectorised over the paid months in (account, month) order (already sorted input, as
-    :func:`feedback_lib.monthly_revenue` returns, is only checked): the first lifetime runs from
-    an account's first paid month to the first month that does not follow its predecessor. Discrete time: ``duration_months = d`` with ``churned`` means the
-    account paid ``d`` months and had no revenue in month ``start_month + d``.
+    Vectorised over the rows in (account, month) order (already sorted input, as
+    :func:`feedback_lib.monthly_revenue` returns, is only checked): the rows are cut into runs of
+    paid, consecutive months, and the first lifetime is the run that starts at the account's first
+    paid month. Discrete time: ``duration_months = d`` with ``churned`` means the account paid
+    ``d`` months and had no revenue in month ``start_month + d``.
 
     Examples
     --------
@@ -66,17 +63,7 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     require_columns(revenue, ("account_id", "month", "mrr"), table="revenue", where="account_lifetimes")
     asof_m = month_index(as_of)
     rv = _canonical_revenue(revenue, last_month=asof_m, money=False)
-    paid = rv.units  # bool: the row is paid
-    first_rows = np.flatnonzero(rv.first)
-    if not paid[first_rows].all():  # an account's first row unpaid: work on the paid rows alone
-        return _first_lifetimes(rv, np.flatnonzero(paid), asof_m)
-    # every account starts paid (monthly_revenue's rows do): a lifetime runs from the account's
-    # first row to the first row that is unpaid, starts another account, or skips a month
-    runs_on = np.zeros(len(paid), dtype=bool)
-    runs_on[1:] = ~rv.first[1:] & paid[1:] & (rv.month[1:] == rv.month[:-1] + 1)
-    breaks = np.flatnonzero(~runs_on)
-    ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, first_rows, side="right")]
-    return _lifetime_frame(rv.labels, rv.month[first_rows], (ends - first_rows).astype(np.int64), asof_m)
+    return _first_lifetimes(rv, asof_m)
 
 
 def _lifetime_frame(labels, first: np.ndarray, duration: np.ndarray, asof_m: int) -> pd.DataFrame:
@@ -94,16 +81,27 @@ def _lifetime_frame(labels, first: np.ndarray, duration: np.ndarray, asof_m: int
     )
 
 
-def _first_lifetimes(rv, paid: np.ndarray, asof_m: int) -> pd.DataFrame:
-    """:func:`account_lifetimes` of the canonical revenue rows ``paid`` (paid months, in order)."""
-    acc, month = rv.account[paid], rv.month[paid]
-    same_account = acc[1:] == acc[:-1]
-    head = np.ones(min(len(paid), 1), dtype=bool)  # the first row opens an account and a run
-    starts = np.flatnonzero(np.r_[head, ~same_account])  # first paid row of each account
-    breaks = np.flatnonzero(np.r_[head, ~(same_account & (month[1:] == month[:-1] + 1))])
-    # the first lifetime runs from the account's first paid row to the next break in the months
-    ends = np.r_[breaks, len(paid)][np.searchsorted(breaks, starts) + 1]
-    return _lifetime_frame(rv.labels.take(acc[starts]), month[starts], (ends - starts).astype(np.int64), asof_m)
+def _first_lifetimes(rv, asof_m: int, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """:func:`account_lifetimes` of the canonical revenue rows ``rows`` (in order; all rows when
+    None): per account, the run of paid months that starts at its first paid row."""
+    account, month, paid = rv.account, rv.month, rv.units  # units: bool, the row is paid
+    if rows is None:
+        opens_account = rv.first
+    else:
+        account, month, paid = account[rows], month[rows], paid[rows]
+        opens_account = np.r_[True, account[1:] != account[:-1]] if len(rows) else np.zeros(0, dtype=bool)
+    # a run of paid months goes on while the account, payment and consecutive months go on; each
+    # row where it does not (a new account, an unpaid row or the paid row after it, a skipped
+    # month) is a break, which ends the run before it
+    runs_on = np.zeros(len(month), dtype=bool)
+    runs_on[1:] = ~opens_account[1:] & paid[1:] & paid[:-1] & (month[1:] == month[:-1] + 1)
+    breaks = np.flatnonzero(~runs_on)
+    paid_runs = np.flatnonzero(paid[breaks])  # the breaks that open a run of paid months
+    run_account = account[breaks[paid_runs]]
+    first = paid_runs[np.r_[True, run_account[1:] != run_account[:-1]]] if len(paid_runs) else paid_runs
+    start = breaks[first]
+    duration = np.r_[breaks, len(month)][first + 1] - start  # to the next break
+    return _lifetime_frame(rv.labels.take(account[start]), month[start], duration.astype(np.int64), asof_m)
 
 
 def landmark_lifetimes(
@@ -167,7 +165,7 @@ def landmark_lifetimes(
     paid = rv.units  # bool: the row is paid
     paying = np.zeros(len(rv.labels), dtype=bool)
     paying[rv.account[paid & (rv.month == origin)]] = True
-    lifetimes = _first_lifetimes(rv, np.flatnonzero(paid & (rv.month >= origin) & paying[rv.account]), asof_m)
+    lifetimes = _first_lifetimes(rv, asof_m, rows=np.flatnonzero(paid & (rv.month >= origin) & paying[rv.account]))
     if groups is None:
         return lifetimes
     require_columns(groups, ("account_id",), table="groups", where="landmark_lifetimes")
@@ -179,21 +177,17 @@ def _outcomes(dataset, account_ids: pd.Series, *, start_m: int, end_m: int, as_o
     """Months to the first month without revenue after ``start_m`` (event) or to ``end_m`` (censored).
 
     Paid months follow :func:`feedback_lib.monthly_revenue`'s month-end rule, computed from the
-    subscriptions directly: a subscription with MRR > 0 pays in the months from its start
-    month to the month before the one it ends in (to the month of ``as_of`` when it runs past
-    ``as_of``). Per account, the covered months are swept in start order; the run after
-    ``start_m`` ends at the first month no subscription covers.
+    subscriptions directly: a subscription with MRR > 0 pays in the months
+    :func:`feedback_lib.revenue.mrr.counted_months` gives it. Per account, the covered months are
+    swept in start order; the run after ``start_m`` ends at the first month no subscription covers.
     """
     subs = dataset.subscriptions
-    as_of = pd.Timestamp(as_of)
-    next_day = np.datetime64(as_of + pd.Timedelta(days=1))
     start = subs["start_date"].to_numpy(dtype="datetime64[ns]")
     end = subs["end_date"].to_numpy(dtype="datetime64[ns]")
-    units = _units(subs["mrr"], "subscriptions: column 'mrr'", nonnegative=True)
-    first = month_of_dates(start)
-    last = np.where(np.isnat(end) | (end >= next_day), month_index(as_of), month_of_dates(end) - 1)
+    units = to_units(subs["mrr"], "subscriptions: column 'mrr'", nonnegative=True)
+    counts, first, last = counted_months(start, end, as_of=pd.Timestamp(as_of))
     code = lookup(subs["account_id"], account_ids)
-    keep = (code >= 0) & (start < next_day) & (units > 0) & (last > start_m) & (last >= first)
+    keep = (code >= 0) & counts & (units > 0) & (last > start_m)
     code, first, last = code[keep], np.maximum(first[keep], start_m + 1), np.minimum(last[keep], end_m)
     order = np.lexsort((first, code))
     code, first, last = code[order], first[order], last[order]

@@ -20,7 +20,7 @@ from feedback_lib._util.stats import (
     z_value,
 )
 from feedback_lib.errors import InsufficientDataError, ParameterError
-from feedback_lib.revenue.mrr import mrr_on
+from feedback_lib.revenue.mrr import current_mrr, mrr_on
 from feedback_lib.survey._inputs import score_codes
 from feedback_lib.survey.score import CATEGORIES
 
@@ -238,16 +238,6 @@ def _of_accounts(frame: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
     return frame.loc[frame["account_id"].isin(ids)]
 
 
-def account_mrr(subscriptions: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
-    """Current MRR per account: the sum over subscriptions active on ``as_of``.
-
-    Active means ``start_date <= as_of < end_date`` (``end_date`` exclusive, NaT = running).
-    """
-    active = (subscriptions["start_date"] <= as_of) & (
-        subscriptions["end_date"].isna() | (subscriptions["end_date"] > as_of))
-    return subscriptions.loc[active].groupby("account_id", observed=True, sort=False)["mrr"].sum()
-
-
 def last_conversations(conversations: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.DataFrame:
     """Date and executive of each account's last conversation held on or before ``as_of``.
 
@@ -331,7 +321,7 @@ def callback_queue(responses: pd.DataFrame, *, accounts: pd.DataFrame,
     queue["category"] = pd.Categorical.from_codes(codes[selected], categories=list(CATEGORIES))
     queue["days_since_response"] = (as_of - queue["responded_at"]).dt.days.astype("int64")
     ids = queue["account_id"].unique()  # the queue is small: look up only its accounts
-    mrr = account_mrr(_of_accounts(subscriptions, ids), as_of=as_of)
+    mrr = current_mrr(_of_accounts(subscriptions, ids), as_of=as_of, func="callback_queue")
     queue["mrr"] = queue["account_id"].map(mrr).fillna(0.0).astype(float)
     profile = _of_accounts(accounts, ids).drop_duplicates("account_id").set_index("account_id")[
         ["name", "segment", "owner", "csm"]]

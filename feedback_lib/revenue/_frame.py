@@ -12,12 +12,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from feedback_lib._util.checks import (
-    _rows,
-    require_columns,
-)
+from feedback_lib._util.checks import require_columns, row_list
 from feedback_lib._util.dates import month_of_dates, month_start
-from feedback_lib._util.money import _paid, _units
+from feedback_lib._util.money import is_paid, to_units
 from feedback_lib.errors import SchemaError
 
 
@@ -43,7 +40,7 @@ def _month_numbers(col: pd.Series, what: str) -> np.ndarray:
     bad = np.isnat(values)
     if bad.any():
         raise SchemaError(
-            f"{what}: {bad.sum()} empty value(s) (rows {_rows(bad)}); every row needs a month"
+            f"{what}: {bad.sum()} empty value(s) (rows {row_list(bad)}); every row needs a month"
         )
     return month_of_dates(values)
 
@@ -155,7 +152,7 @@ def _canonical_revenue(revenue: pd.DataFrame, *, last_month: int | None = None, 
     """
     require_columns(revenue, ("account_id", "month", "mrr"), table="revenue")
     month = _month_numbers(revenue["month"], "revenue: column 'month'")
-    convert = _units if money else lambda col, what, nonnegative: _paid(col, what)
+    convert = to_units if money else lambda col, what, nonnegative: is_paid(col, what)
     units = convert(revenue["mrr"], "revenue: column 'mrr'", nonnegative=True)
     source = None  # None: canonical rows are the input rows
     if last_month is not None and (month > last_month).any():

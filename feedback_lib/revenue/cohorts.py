@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
-from feedback_lib._util.money import _UNITS
+from feedback_lib._util.money import UNITS
 from feedback_lib.revenue._frame import _canonical_revenue, _empty
 
 __all__ = ["cohort_retention"]
@@ -57,6 +57,9 @@ def cohort_retention(
     quarter is not retained in period 0. Cohorts are by first paid month (Stripe; ChartMogul),
     not by the account's signup date. ChartMogul help centre, "Cohort analysis" (net MRR
     retention = cohort MRR / cohort value at start).
+
+    The readable specification is ``tests/reference/revenue.py::cohort_retention``; the two are
+    tested equal with hypothesis (``tests/test_reference_implementations.py``).
 
     Examples
     --------
@@ -123,8 +126,8 @@ def cohort_retention(
             "period_index": grid_period.astype(np.int64),
             "accounts": accounts[grid_cohort].astype(np.int64),
             "retained": retained[grid].astype(np.int64),
-            "mrr": mrr[grid] / _UNITS,
-            "starting_mrr": starting[grid_cohort] / _UNITS,
+            "mrr": mrr[grid] / UNITS,
+            "starting_mrr": starting[grid_cohort] / UNITS,
         }
     )
     frame["share"] = frame["retained"] / frame["accounts"]

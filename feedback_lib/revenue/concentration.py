@@ -16,7 +16,7 @@ import pandas as pd
 from feedback_lib._util.arrow import is_strictly_increasing
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
-from feedback_lib._util.money import _UNITS, _units
+from feedback_lib._util.money import UNITS, to_units
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -50,7 +50,7 @@ def _mrr_in_month(revenue: pd.DataFrame, as_of, *, include_lapsed: bool = False)
             f"revenue: account {ids[ids.duplicated()].iloc[0]!r} has several rows for "
             f"{as_of_ts:%Y-%m}; pass one row per account and month (as monthly_revenue returns)"
         )
-    units = _units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
+    units = to_units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
     values = np.sort(units[units > 0])
     if include_lapsed:
         known = revenue["account_id"].iloc[np.flatnonzero(dates < next_start)].nunique()
@@ -104,7 +104,7 @@ class RevenueConcentration:
         total = int(top[-1])
         k = min(int(np.searchsorted(top, share * total * (1 - 1e-12))) + 1, self.n)
         return AccountsForShare(accounts=k, n=self.n, account_share=k / self.n, mrr_share=float(top[k - 1] / total),
-                                target=float(share), total_mrr=total / _UNITS)
+                                target=float(share), total_mrr=total / UNITS)
 
     @property
     def lorenz(self) -> pd.DataFrame:
@@ -164,7 +164,7 @@ def revenue_concentration(
     weights = 2.0 * np.arange(1, n + 1) - n - 1
     coefficient = float(weights @ values.astype(np.float64) / (n * float(values.sum())))
     month = parse_as_of(as_of).to_period("M").start_time
-    return RevenueConcentration(month=month, n=n, total_mrr=float(values.sum() / _UNITS), gini=coefficient,
+    return RevenueConcentration(month=month, n=n, total_mrr=float(values.sum() / UNITS), gini=coefficient,
                                 _units=values)
 
 
@@ -184,7 +184,7 @@ def arpa(revenue: pd.DataFrame, *, as_of: str | date) -> float:
     75.0
     """
     values = _mrr_in_month(revenue, as_of)
-    return float(values.sum() / _UNITS / len(values))
+    return float(values.sum() / UNITS / len(values))
 
 
 def top_share(revenue: pd.DataFrame, *, as_of: str | date, top: float = 0.05) -> float:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
-from feedback_lib._util.money import _UNITS, _units
+from feedback_lib._util.money import UNITS, to_units
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -144,13 +144,13 @@ def mrr_movements(revenue: pd.DataFrame, *, as_of: str | date) -> pd.DataFrame:
     }
     # money columns one at a time, so that few row-sized arrays are alive at once
     out_units = np.insert(units, at, 0)
-    columns["mrr"] = out_units / _UNITS
+    columns["mrr"] = out_units / UNITS
     change = np.insert(previous, at, units[last])
     del previous
-    columns["previous_mrr"] = change / _UNITS
+    columns["previous_mrr"] = change / UNITS
     np.subtract(out_units, change, out=change)
     del out_units
-    columns["mrr_change"] = change / _UNITS
+    columns["mrr_change"] = change / UNITS
     del change
     columns["category"] = pd.Categorical.from_codes(np.insert(category, at, _CHURN),
                                                     categories=list(MOVEMENT_CATEGORIES))
@@ -205,8 +205,8 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
         empty["period"] = pd.Series([], dtype="datetime64[ns]")
         return pd.DataFrame(empty)
     month = _month_numbers(movements["month"], "movements: column 'month'")
-    change = _units(movements["mrr_change"], "movements: column 'mrr_change'", nonnegative=False)
-    previous = _units(movements["previous_mrr"], "movements: column 'previous_mrr'", nonnegative=True)
+    change = to_units(movements["mrr_change"], "movements: column 'mrr_change'", nonnegative=False)
+    previous = to_units(movements["previous_mrr"], "movements: column 'previous_mrr'", nonnegative=True)
     category = _category_codes(movements["category"])
     period = month // step
     period0 = int(period.min())
@@ -219,10 +219,10 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
             "movements: rows with category 'unchanged' must have mrr_change 0; recompute the "
             "categories with mrr_movements"
         )
-    parts = sums[:, :_UNCHANGED] / _UNITS
+    parts = sums[:, :_UNCHANGED] / UNITS
     opening = np.empty(n_periods)
     closing = np.empty(n_periods)
-    level = float(previous[month == month.min()].sum() / _UNITS)
+    level = float(previous[month == month.min()].sum() / UNITS)
     for i, (new, expansion, reactivation, contraction, churn) in enumerate(parts.tolist()):
         opening[i] = level
         level = level + new + expansion + reactivation + contraction + churn

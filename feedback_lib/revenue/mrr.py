@@ -1,9 +1,11 @@
 """The one MRR rule and the monthly revenue table built on it.
 
 The rule, written once: an account pays on day ``d`` the sum of ``mrr`` over its subscriptions with
-``start_date <= d < end_date`` (an empty ``end_date`` is still running). ``monthly_revenue``
-applies it on each month's last day (on ``as_of`` in the month of ``as_of``); :func:`mrr_on` and
-:func:`current_mrr` apply it on any day, for the programme, churn and callback modules.
+``start_date <= d < end_date`` (an empty ``end_date`` is still running). :func:`active_on` is that
+test and the only copy of it. ``monthly_revenue`` applies it on each month's last day (on
+``as_of`` in the month of ``as_of``) through :func:`counted_months`; :func:`mrr_on` and
+:func:`current_mrr` apply it on any day, for the programme, churn and callback modules, which
+import these helpers rather than compare dates themselves.
 """
 
 from __future__ import annotations
@@ -15,13 +17,62 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from feedback_lib._util.arrow import lookup, text_array
-from feedback_lib._util.checks import _rows, require_columns
+from feedback_lib._util.checks import require_columns, row_list
 from feedback_lib._util.dates import month_index, month_of_dates, parse_as_of
-from feedback_lib._util.money import _UNITS, _units
+from feedback_lib._util.money import UNITS, to_units
 from feedback_lib.errors import SchemaError
 from feedback_lib.revenue._frame import _datetimes, _sorted_codes
 
 __all__ = ["monthly_revenue"]
+
+
+def active_on(start: np.ndarray, end: np.ndarray, day) -> np.ndarray:
+    """Whether each subscription is active on ``day``: ``start_date <= day < end_date``, an empty
+    (NaT) ``end_date`` still running. The one active-on-a-day test of the library.
+
+    ``start`` and ``end`` are ``datetime64[ns]`` arrays; ``day`` is one date (``datetime64``,
+    ``Timestamp``) or an array of one date per subscription.
+
+    Examples
+    --------
+    >>> start = np.array(["2024-01-01", "2024-01-01"], dtype="datetime64[ns]")
+    >>> end = np.array(["NaT", "2024-03-01"], dtype="datetime64[ns]")
+    >>> active_on(start, end, np.datetime64("2024-03-01")).tolist()
+    [True, False]
+    """
+    return (start <= day) & (np.isnat(end) | (day < end))
+
+
+def counted_months(start: np.ndarray, end: np.ndarray, *, as_of: pd.Timestamp) -> tuple[np.ndarray, ...]:
+    """The months in which each subscription counts in :func:`monthly_revenue`.
+
+    A subscription counts in month m when it is :func:`active_on` m's last day, or on ``as_of``
+    in the month of ``as_of``; nothing after ``as_of`` counts. The months it counts in run from
+    its start month to the month of ``as_of`` (when it is still active on ``as_of``) or else to
+    the month before the one it ends in. Dates are compared by day: on ``as_of`` the test is made
+    at the last moment of that day.
+
+    Returns
+    -------
+    tuple of arrays
+        ``counts`` (bool: the subscription counts in at least one month), ``first`` and ``last``
+        (int64 month numbers as in :func:`feedback_lib._util.dates.month_index`; meaningful
+        where ``counts``).
+
+    Examples
+    --------
+    >>> start = np.array(["2024-01-10", "2024-02-03", "2024-04-01"], dtype="datetime64[ns]")
+    >>> end = np.array(["2024-03-01", "2024-02-20", "NaT"], dtype="datetime64[ns]")
+    >>> counts, first, last = counted_months(start, end, as_of=pd.Timestamp("2024-04-15"))
+    >>> counts.tolist(), (first - 648).tolist(), (last - 648).tolist()  # 648 = 2024-01
+    ([True, False, True], [0, 1, 3], [1, 0, 3])
+    """
+    next_day = np.datetime64(as_of + pd.Timedelta(days=1))
+    first = month_of_dates(start)
+    on_as_of = active_on(start, end, next_day - np.timedelta64(1, "ns"))
+    last = np.where(on_as_of, month_index(as_of), month_of_dates(end) - 1)
+    counts = (start < next_day) & (last >= first)
+    return counts, first, last
 
 
 def mrr_on(subscriptions: pd.DataFrame, account_id, date) -> np.ndarray:
@@ -54,8 +105,7 @@ def mrr_on(subscriptions: pd.DataFrame, account_id, date) -> np.ndarray:
     pair_sub = rows[np.arange(count.sum()) - np.repeat(np.cumsum(count) - count - lo, count)]
     start = subscriptions["start_date"].to_numpy(dtype="datetime64[ns]")[pair_sub]
     end = subscriptions["end_date"].to_numpy(dtype="datetime64[ns]")[pair_sub]
-    day = when[pair_point]
-    active = (start <= day) & (np.isnat(end) | (day < end))
+    active = active_on(start, end, when[pair_point])
     mrr = subscriptions["mrr"].to_numpy(dtype=float, na_value=np.nan)[pair_sub]
     return np.bincount(pair_point[active], weights=mrr[active], minlength=n)
 
@@ -70,7 +120,8 @@ def current_mrr(revenue_or_subscriptions: pd.DataFrame, *, as_of, func: str) -> 
     as_of = parse_as_of(as_of)
     if "subscription_id" in frame.columns or "start_date" in frame.columns:
         require_columns(frame, ["account_id", "start_date", "end_date", "mrr"], table="subscriptions", where=func)
-        active = (frame["start_date"] <= as_of) & (frame["end_date"].isna() | (as_of < frame["end_date"]))
+        active = active_on(frame["start_date"].to_numpy(dtype="datetime64[ns]"),
+                           frame["end_date"].to_numpy(dtype="datetime64[ns]"), as_of.to_datetime64())
         rows = frame.loc[active]
     else:
         require_columns(frame, ["account_id", "month", "mrr"], table="revenue", where=func)
@@ -114,9 +165,12 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
     add up. MRR is rounded to micro-units (1e-6) and summed exactly in integers (so an MRR total
     must stay below 9.2e12 currency units; one subscription below 1e12).
 
-    Per subscription the first and last counted months are computed with numpy; MRR steps
+    Per subscription the first and last counted months come from :func:`counted_months`; MRR steps
     (+mrr at the first month, -mrr after the last) are added into one array per account-month
     and cumulated, which fills gap months with 0 without a loop over accounts.
+
+    The readable specification is ``tests/reference/revenue.py::monthly_revenue``; the two are
+    tested equal with hypothesis (``tests/test_reference_implementations.py``).
 
     Examples
     --------
@@ -132,22 +186,17 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
     """
     require_columns(subscriptions, ("account_id", "start_date", "end_date", "mrr"), table="subscriptions")
     as_of_ts = parse_as_of(as_of)
-    as_of_month = month_index(as_of_ts)
     start = _datetimes(subscriptions["start_date"], "subscriptions: column 'start_date'")
     end = _datetimes(subscriptions["end_date"], "subscriptions: column 'end_date'")
     if np.isnat(start).any():
         bad = np.isnat(start)
         raise SchemaError(
-            f"subscriptions: column 'start_date' has {bad.sum()} empty value(s) (rows {_rows(bad)}); "
+            f"subscriptions: column 'start_date' has {bad.sum()} empty value(s) (rows {row_list(bad)}); "
             "every subscription needs a start date"
         )
-    units = _units(subscriptions["mrr"], "subscriptions: column 'mrr'", nonnegative=True)
-    next_day = np.datetime64(as_of_ts + pd.Timedelta(days=1))  # dates are compared by day
-    running = np.isnat(end)
-    first = month_of_dates(start)
-    end_month = month_of_dates(end)
-    last = np.where(running | (end >= next_day), as_of_month, end_month - 1)
-    keep = np.flatnonzero((start < next_day) & (units > 0) & (last >= first))
+    units = to_units(subscriptions["mrr"], "subscriptions: column 'mrr'", nonnegative=True)
+    counts, first, last = counted_months(start, end, as_of=as_of_ts)
+    keep = np.flatnonzero(counts & (units > 0))
     ids = subscriptions["account_id"].iloc[keep]
     codes, first_seen = _sorted_codes(ids, "subscriptions")
     labels = ids.array.take(first_seen)
@@ -178,7 +227,7 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
         {
             "account_id": labels.take(np.repeat(np.arange(n_accounts), length)),
             "month": table[relative],
-            "mrr": mrr / _UNITS,
+            "mrr": mrr / UNITS,
         },
         copy=False,
     )

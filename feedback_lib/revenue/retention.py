@@ -28,7 +28,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
-from feedback_lib._util.money import _UNITS, _units
+from feedback_lib._util.money import UNITS, to_units
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -158,7 +158,7 @@ def retention_summary(
     if not count_reactivated:  # also every row inside the window, to find lapses
         parts.append(np.flatnonzero((month > start_month) & (month <= end_month)))
     rows = np.concatenate(parts)
-    units = _units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
+    units = to_units(revenue["mrr"].iloc[rows], "revenue: column 'mrr'", nonnegative=True)
     codes, uniques = _account_codes(revenue["account_id"].iloc[rows], "revenue")
     n_ids = len(uniques)
     split = np.cumsum([len(p) for p in parts])[:-1]
@@ -198,9 +198,9 @@ def retention_summary(
         end_month=pd.Timestamp(month_start(np.array([end_month]))[0]),
         n=n,
         retained_accounts=kept,
-        starting_mrr=starting / _UNITS,
-        current_mrr=current / _UNITS,
-        retained_mrr=retained / _UNITS,
+        starting_mrr=starting / UNITS,
+        current_mrr=current / UNITS,
+        retained_mrr=retained / UNITS,
         nrr=current / starting,
         grr=retained / starting,
         logo_retention=kept / n,
@@ -446,8 +446,8 @@ def retention_trend(
         return np.bincount(slot, weights=weights, minlength=size)[months - months[0]]
 
     n = total(None).astype(np.int64)
-    starting, current = total(start / _UNITS), total(end / _UNITS)
-    retained = total(np.minimum(start, end) / _UNITS)
+    starting, current = total(start / UNITS), total(end / UNITS)
+    retained = total(np.minimum(start, end) / UNITS)
     kept = total((end > 0).astype(np.float64)).astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         frame = pd.DataFrame(

@@ -1,21 +1,21 @@
 """NPS over time: a tidy table by period and group, and a control chart that flags real shifts.
 
-Both are computed from category counts per group with one pandas groupby, so they scale to
-millions of responses; intervals come from the vectorised formulas of :mod:`feedback_lib.survey.score`.
+Both are computed from the promoter, passive and detractor counts of each (period, group) cell,
+counted with one numpy ``bincount`` over integer codes, so they scale to millions of responses;
+intervals come from the vectorised formulas of :mod:`feedback_lib.survey.score`. The readable
+specification of :func:`nps_table` is ``tests/reference/survey.py::nps_table``.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from feedback_lib._util.arrow import is_arrow_text, start_factorize_text
 from feedback_lib._util.checks import require_columns
-from feedback_lib._util.dates import DAY_NS, month_of_dates, month_start
+from feedback_lib._util.dates import DAY_NS, check_freq, month_of_dates, month_start, months_per_period
 from feedback_lib._util.stats import z_value
 from feedback_lib.errors import ParameterError, SchemaError, SmallSampleWarning
 from feedback_lib.survey._inputs import check_method, check_weights, score_codes
@@ -28,8 +28,6 @@ from feedback_lib.survey.score import (
 
 __all__ = ["nps_control_chart", "nps_table"]
 
-FREQS = ("W", "M", "Q", "Y")
-_MONTHS = {"M": 1, "Q": 3, "Y": 12}
 TABLE_COLUMNS = ["period", "n_responses", "n", "promoters", "passives", "detractors",
                  "n_effective", "nps", "ci_low", "ci_high", "std_error", "change",
                  "change_p_value", "small_sample"]
@@ -43,8 +41,7 @@ def period_ordinal(dates: pd.Series, freq: str, *, where: str = "responses: colu
     ``W`` weeks start on Monday; ``M``, ``Q`` and ``Y`` are calendar months, quarters and years.
     :func:`_ordinal_start` gives each period's first day.
     """
-    if freq not in FREQS:
-        raise ParameterError(f"freq must be one of {', '.join(FREQS)}; got {freq!r}")
+    check_freq(freq)
     if not pd.api.types.is_datetime64_dtype(dates.dtype):
         raise SchemaError(f"{where}: needs datetime64 values, got dtype {dates.dtype}; convert with "
                           "pd.to_datetime (time zones removed)")
@@ -56,43 +53,36 @@ def period_ordinal(dates: pd.Series, freq: str, *, where: str = "responses: colu
                           "every response needs its date")
     if freq == "W":  # 1970-01-01 is a Thursday: Monday-based weeks start 3 days before it
         return (nanoseconds + 3 * DAY_NS) // (7 * DAY_NS)
-    return month_of_dates(nanoseconds.view("datetime64[ns]")) // _MONTHS[freq]
+    return month_of_dates(nanoseconds.view("datetime64[ns]")) // months_per_period(freq)
 
 
-def _start_factorize(column: pd.Series, pool: ThreadPoolExecutor):
-    """Start computing the sorted codes of a grouping column (missing values last, their own
-    group); returns the function that finishes and returns ``(codes, uniques)``."""
-    if is_arrow_text(column):
-        return start_factorize_text(column, pool)
-    future = pool.submit(pd.factorize, column, sort=True, use_na_sentinel=False)
-    return future.result
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Sorted codes and distinct values of a grouping column (missing values last, their own group)."""
+    return pd.factorize(column, sort=True, use_na_sentinel=False)
 
 
 def _ordinal_start(ordinal: np.ndarray, freq: str) -> np.ndarray:
     """First day (datetime64[ns]) of the periods numbered ``ordinal`` by :func:`period_ordinal`."""
     if freq == "W":
         return (np.asarray(ordinal, dtype=np.int64) * 7 - 3).astype("datetime64[D]").astype("datetime64[ns]")
-    return month_start(np.asarray(ordinal, dtype=np.int64) * _MONTHS[freq])
+    return month_start(np.asarray(ordinal, dtype=np.int64) * months_per_period(freq))
 
 
 def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
                   weight: str | None) -> pd.DataFrame:
     """Promoter, passive and detractor counts (or weight sums) per period and group."""
     require_columns(responses, ["responded_at", "score", *by, *([weight] if weight else [])], table="responses")
-    # the groups' sorted codes (missing last): their hashing starts in a second thread
-    with ThreadPoolExecutor(1) as pool:
-        factorized = [_start_factorize(responses[col], pool) for col in by]
-        codes = score_codes(responses["score"], where="responses: column 'score'", rows="rows")
-        ordinal = period_ordinal(responses["responded_at"], freq)
-        w = None if weight is None else check_weights(responses[weight], len(codes),
-                                                      where=f"responses: column {weight!r}")
-        low = int(ordinal.min()) if len(ordinal) else 0
-        periods = int(ordinal.max()) - low + 1 if len(ordinal) else 0
-        period_category = ordinal  # (period - low) * 3 + category, in place
-        period_category -= low
-        period_category *= 3
-        period_category += codes
-        factorized = [finish() for finish in factorized]
+    codes = score_codes(responses["score"], where="responses: column 'score'", rows="rows")
+    ordinal = period_ordinal(responses["responded_at"], freq)
+    w = None if weight is None else check_weights(responses[weight], len(codes),
+                                                  where=f"responses: column {weight!r}")
+    low = int(ordinal.min()) if len(ordinal) else 0
+    periods = int(ordinal.max()) - low + 1 if len(ordinal) else 0
+    period_category = ordinal  # (period - low) * 3 + category, in place
+    period_category -= low
+    period_category *= 3
+    period_category += codes
+    factorized = [_factorize(responses[col]) for col in by]  # the groups' sorted codes, missing last
     group, sizes = None, []
     for level, uniques in factorized:  # the first grouping column varies slowest
         group = level if group is None else group * len(uniques) + level
@@ -103,7 +93,8 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
         with_category = period_category if group is None else group * (3 * periods) + period_category
         cell = None  # group * periods + period, computed only when needed
     else:  # many sparse groups: number only the (group, period) cells that occur
-        cell_keys, cell = np.unique(group * periods + period_category // 3, return_inverse=True)
+        period = period_category // 3
+        cell_keys, cell = np.unique(period if group is None else group * periods + period, return_inverse=True)
         n_cells = len(cell_keys)
         with_category = cell * 3 + codes
 
@@ -111,10 +102,13 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
         return np.bincount(index, weights=weights, minlength=n_cells * width).reshape(n_cells, width)
 
     by_category = per_cell(with_category, w, 3)
-    if w is not None and cell is None:
-        period = period_category // 3
-        cell = period if group is None else group * periods + period
-    n_rows = by_category.sum(axis=1) if w is None else per_cell(cell, None, 1)[:, 0]
+    if w is None:
+        n_rows = by_category.sum(axis=1)
+    else:
+        if cell is None:
+            period = period_category // 3
+            cell = period if group is None else group * periods + period
+        n_rows = per_cell(cell, None, 1)[:, 0]
     occupied = np.flatnonzero(n_rows)
     key = occupied if cell_keys is None else cell_keys[occupied]
     order = np.lexsort((key // periods, key % periods))  # by period, then group
@@ -134,6 +128,7 @@ def period_counts(responses: pd.DataFrame, *, freq: str, by: list[str],
     if weight is None:
         counts["n_effective"] = counts["n"].astype(float)
     else:
+        assert cell is not None and w is not None  # both set above when there are weights
         with np.errstate(invalid="ignore", divide="ignore"):
             counts["n_effective"] = counts["n"] ** 2 / per_cell(cell, np.square(w), 1)[occupied, 0]
     return pd.DataFrame(counts)
@@ -180,6 +175,9 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
     Formulas as in :func:`~feedback_lib.survey.score.nps` and :func:`~feedback_lib.survey.score.nps_change`: the
     change test is the two-sample Wald z test, ``SE_diff = sqrt(Var1 / n1 + Var2 / n2)``, so
     ``change_p_value`` equals ``nps_change(previous, current).p_value``.
+
+    The readable specification is ``tests/reference/survey.py::nps_table`` (Wald methods); the
+    two are tested equal with hypothesis (``tests/test_reference_implementations.py``).
 
     Examples
     --------

@@ -18,7 +18,7 @@ import pandas as pd
 
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, parse_as_of
-from feedback_lib._util.money import _UNITS
+from feedback_lib._util.money import UNITS
 from feedback_lib._util.stats import Proportion, wilson_interval, z_value
 from feedback_lib.errors import (
     InsufficientDataError,
@@ -104,7 +104,7 @@ def observed_churn(
     n = len(start_rows)
     if weight == "accounts":
         return wilson_interval(int(churned.sum()), n, confidence=confidence)
-    x = rv.units[start_rows] / _UNITS
+    x = rv.units[start_rows] / UNITS
     y = np.where(churned, x, 0.0)
     r = y.sum() / x.sum()
     se = np.sqrt(np.sum((y - r * x) ** 2) / (n * max(n - 1, 1))) / x.mean()
