@@ -458,3 +458,12 @@ def test_safe_csv_on_every_kind_of_text_column(tmp_path):
     assert rows[1].startswith("\"'=SUM(A1)\",\"'+1\",\"'@home\"")
     assert "a***@x.org" in text and "c***@acme.example" in text and "cfo@" not in text
     assert rows[4].startswith('"mail a***@x.org","\'-2","y"')
+
+
+def test_safe_table_renders_an_empty_table_with_its_headers():
+    """A quiet week (nobody below 9, no comments) gives an empty table, never a crash."""
+    from feedback_lib.reporting import safe_table
+    empty = pd.DataFrame({"account_id": pd.Series([], dtype="string"),
+                          "comment": pd.Series([], dtype="string"), "mrr": pd.Series([], dtype=float)})
+    html_out = safe_table(empty).to_html()
+    assert "Account ID" in html_out and "Comment" in html_out and "<td" not in html_out

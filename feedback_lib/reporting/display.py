@@ -112,7 +112,7 @@ def safe_table(
         elif pd.api.types.is_datetime64_any_dtype(series):
             column_formats.setdefault(col, "{:%d %b %Y}")
             plain.append(col)
-        elif series.astype("string").str.len().max() > _WRAP_CHARS:
+        elif (series.astype("string").str.len().fillna(0) > _WRAP_CHARS).any():
             wrapped.append(col)
         else:
             plain.append(col)
