@@ -260,3 +260,97 @@ def test_km_on_counts_equals_lifelines_on_every_subject():
         got = km.logrank.set_index("comparison").loc[f"{a} vs {b}"]
         assert got["test_statistic"] == pytest.approx(row["test_statistic"], rel=1e-9)
         assert got["p_value"] == pytest.approx(row["p"], rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- Kaplan-Meier against R
+REFERENCE = __import__("pathlib").Path(__file__).parent / "reference"
+
+# R survival::aml (Miller 1981, acute myelogenous leukaemia, 23 patients; weeks, 1 = relapse)
+AML_TIMES = [9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45]
+AML_EVENTS = [1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]
+
+
+@pytest.fixture(scope="module")
+def lung() -> pd.DataFrame:
+    # R survival::lung (NCCTG advanced lung cancer, 228 patients), as bundled by lifelines
+    # (load_lung, status recoded to 1 = death); copied to tests/reference/lung.csv
+    return pd.read_csv(REFERENCE / "lung.csv")
+
+
+def test_km_lung_medians_match_r_survfit_default_log_bands(lung):
+    # R: survfit(Surv(time, status) ~ 1, data = lung) prints n 228, events 165, median 310,
+    # 0.95LCL 285, 0.95UCL 363; survfit(Surv(time, status) ~ sex, data = lung) prints
+    # sex=1: 138 112 270 212 310 and sex=2: 90 53 426 348 550 (conf.type = "log", R's default;
+    # e.g. the survival-analysis tutorials of E. Zabor and STHDA reproduce these lines)
+    km = kaplan_meier(lung, duration_col="time", event_col="status", conf_type="log")
+    row = km.summary.iloc[0]
+    assert (row["n"], row["events"], row["median"], row["median_ci_low"], row["median_ci_high"]) == (
+        228, 165, 310, 285, 363)
+    by_sex = kaplan_meier(lung, by="sex", duration_col="time", event_col="status", conf_type="log").summary
+    got = by_sex.set_index("group")[["n", "events", "median", "median_ci_low", "median_ci_high"]]
+    assert got.loc[1].tolist() == [138, 112, 270, 212, 310]
+    assert got.loc[2].tolist() == [90, 53, 426, 348, 550]
+
+
+def test_km_std_error_and_bands_match_r_summary_on_aml():
+    # R (T. Therneau, S-news 2000-11, "survfit" thread): summary(survfit(Surv(time, status) ~ 1, aml))
+    # time n.risk n.event survival std.err lower 95% CI upper 95% CI
+    #    5     23       2   0.9130  0.0588       0.8049        1.000
+    #    8     21       2   0.8261  0.0790       0.6848        0.996
+    #    9     19       1   0.7826  0.0860       0.6310        0.971
+    lt = pd.DataFrame({"t": AML_TIMES, "e": AML_EVENTS})
+    curve = kaplan_meier(lt, duration_col="t", event_col="e", conf_type="log").curves.set_index("time")
+    for t, (n, d, s, se, lo, hi) in {5: (23, 2, 0.9130, 0.0588, 0.8049, 1.000),
+                                     8: (21, 2, 0.8261, 0.0790, 0.6848, 0.996),
+                                     9: (19, 1, 0.7826, 0.0860, 0.6310, 0.971)}.items():
+        r = curve.loc[t]
+        assert (r["at_risk"], r["events"]) == (n, d)
+        assert r["survival"] == pytest.approx(s, abs=5e-5) and r["std_error"] == pytest.approx(se, abs=5e-5)
+        assert r["ci_low"] == pytest.approx(lo, abs=5e-5) and r["ci_high"] == pytest.approx(hi, abs=5e-4)
+    # plain band by hand at t = 5: 21/23 -+ 1.959964 * 0.058747, the upper capped at 1
+    plain = kaplan_meier(lt, duration_col="t", event_col="e", conf_type="plain").curves.set_index("time").loc[5]
+    se5 = 21 / 23 * math.sqrt(2 / (23 * 21))
+    assert plain["ci_low"] == pytest.approx(21 / 23 - 1.959964 * se5, abs=1e-6) and plain["ci_high"] == 1.0
+
+
+def test_km_log_log_bands_and_median_interval_equal_lifelines_on_lung(lung):
+    # lifelines' KaplanMeierFitter is an independent log(-log) Greenwood implementation
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    km = kaplan_meier(lung, duration_col="time", event_col="status", conf_type="log-log")
+    kmf = KaplanMeierFitter().fit(lung["time"], lung["status"])
+    ci = kmf.confidence_interval_survival_function_
+    np.testing.assert_allclose(km.curves["ci_low"], ci.iloc[:, 0], atol=1e-12)
+    np.testing.assert_allclose(km.curves["ci_high"], ci.iloc[:, 1], atol=1e-12)
+    row = km.summary.iloc[0]
+    assert [row["median_ci_low"], row["median_ci_high"]] == median_survival_times(ci).iloc[0].tolist()
+    # the three scales give three different intervals around the same median
+    rows = {c: kaplan_meier(lung, duration_col="time", event_col="status", conf_type=c).summary.iloc[0]
+            for c in ("log", "log-log", "plain")}
+    assert {r["median"] for r in rows.values()} == {310.0}
+    assert len({(r["median_ci_low"], r["median_ci_high"]) for r in rows.values()}) >= 2
+
+
+def test_km_median_is_the_midpoint_where_the_curve_is_exactly_one_half():
+    # S = 3/4 after t=10, 3/4 * 2/3 = 1/2 on [52, 53), then 1/4: R's survfit prints 52.5, the
+    # first-time-at-or-below rule (lifelines) says 52
+    lt = pd.DataFrame({"duration_months": [10, 52, 53, 60], "churned": [1, 1, 1, 0]})
+    with pytest.warns(SmallSampleWarning):
+        km = kaplan_meier(lt)
+    assert km.summary["median"].iloc[0] == 52.5
+    # flat at 0.5 until the end of follow-up: midpoint with the last time (R's end-of-curve case)
+    lt = pd.DataFrame({"duration_months": [5, 8, 20, 30], "churned": [1, 1, 0, 0]})
+    with pytest.warns(SmallSampleWarning):
+        assert kaplan_meier(lt).summary["median"].iloc[0] == (8 + 30) / 2
+
+
+def test_km_conf_type_is_checked_and_everything_reaches_zero():
+    lt = pd.DataFrame({"duration_months": [1, 2, 3] * 4, "churned": [1] * 12})
+    with pytest.raises(ParameterError, match="conf_type"):
+        kaplan_meier(lt, conf_type="arcsine")
+    for conf_type in ("log", "log-log", "plain"):
+        curve = kaplan_meier(lt, conf_type=conf_type).curves
+        last = curve.iloc[-1]
+        assert (last["survival"], last["std_error"], last["ci_low"], last["ci_high"]) == (0, 0, 0, 0)
+        assert (curve["ci_low"] <= curve["survival"]).all() and (curve["survival"] <= curve["ci_high"]).all()

@@ -24,14 +24,8 @@ from feedback_lib.errors import (
 __all__ = ["kaplan_meier", "KaplanMeierResult", "plot_km"]
 
 _MIN_GROUP = 10  # accounts per Kaplan-Meier group below which a SmallSampleWarning is raised
-
-
-
-
-
-
-
-
+_CONF_TYPES = ("log", "log-log", "plain")  # R survfit's conf.type values
+_TOL = float(np.sqrt(np.finfo(float).eps))  # R quantile.survfit's tolerance for "exactly 0.5"
 
 
 @dataclass(frozen=True)
@@ -41,11 +35,12 @@ class KaplanMeierResult:
     Attributes
     ----------
     curves : DataFrame
-        ``group, time, at_risk, events, censored, survival, ci_low, ci_high`` (one row per group
-        and distinct time, starting at time 0 with survival 1).
+        ``group, time, at_risk, events, censored, survival, std_error, ci_low, ci_high`` (one row
+        per group and distinct time, starting at time 0; ``std_error`` is Greenwood's standard
+        error of ``survival``, what R's ``summary(survfit(...))`` prints as ``std.err``).
     summary : DataFrame
         ``group, n, events, median, median_ci_low, median_ci_high, rmst, rmst_se, horizon``;
-        a median that is not reached is ``inf``.
+        a median (or a limit of its interval) that is not reached is ``inf``.
     logrank : DataFrame
         ``comparison, test_statistic, df, p_value``: first the test across all groups, then every
         pair when there are more than two groups; empty with a single group.
@@ -53,6 +48,8 @@ class KaplanMeierResult:
         Grouping column.
     confidence : float
         Level of the pointwise and median intervals.
+    conf_type : str
+        Scale of the pointwise bands: ``"log"``, ``"log-log"`` or ``"plain"``.
     """
 
     curves: pd.DataFrame
@@ -60,6 +57,7 @@ class KaplanMeierResult:
     logrank: pd.DataFrame
     by: str | None
     confidence: float
+    conf_type: str = "log-log"
 
     @property
     def logrank_p(self) -> float:
@@ -85,6 +83,7 @@ def kaplan_meier(
     confidence: float = 0.95,
     duration_col: str = "duration_months",
     event_col: str = "churned",
+    conf_type: str = "log-log",
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival by group with intervals, medians, restricted means and log-rank tests.
 
@@ -102,6 +101,11 @@ def kaplan_meier(
         duration. Use the same horizon to compare groups.
     confidence
         Level of the pointwise bands and of the median interval.
+    duration_col, event_col
+        Columns holding the time and the event flag (True/1 = event, False/0 = censored).
+    conf_type
+        Scale on which the pointwise band is symmetric: ``"log-log"`` (default here, as before),
+        ``"log"`` (R ``survfit``'s default) or ``"plain"`` (S +- z se, clipped to [0, 1]).
 
     Returns
     -------
@@ -109,9 +113,16 @@ def kaplan_meier(
 
     Notes
     -----
-    Kaplan & Meier (1958) product-limit estimator via lifelines ``KaplanMeierFitter``; pointwise
-    bands use Greenwood's variance on the log(-log) scale (Kalbfleisch & Prentice 2002). The median
-    interval is where the band curves cross 0.5 (Brookmeyer & Crowley 1982). The restricted mean
+    Kaplan & Meier (1958) product-limit estimator S(t) = prod over t_i <= t of (1 - d_i / n_i),
+    with Greenwood's variance V(t) = sum d_i / (n_i (n_i - d_i)) of log S(t), so that
+    ``std_error`` = S sqrt(V). Pointwise bands, z the normal quantile (R ``survfit``'s
+    ``conf.type``): ``"log"`` S exp(+-z sqrt(V)) (upper capped at 1); ``"log-log"``
+    S ** exp(-+z sqrt(V) / log S) (Kalbfleisch & Prentice 2002); ``"plain"`` S +- z S sqrt(V)
+    clipped to [0, 1]. Where S is 1 the band is [1, 1], where it is 0, [0, 0]. The median is R's
+    rule (``quantile.survfit``): the first time the curve is at or below 0.5, except that when it
+    is exactly 0.5 (within sqrt(machine epsilon)) over an interval, the midpoint of that interval
+    (up to the last observed time if the curve ends there). Its interval applies the same rule to
+    the band curves (Brookmeyer & Crowley 1982). The restricted mean
     lifetime is the area under the curve up to ``horizon`` (Royston & Parmar 2013), with the
     standard error of Klein & Moeschberger (2003, section 4.5). Log-rank tests: Mantel (1966), via ``lifelines.statistics``.
 
@@ -134,6 +145,8 @@ def kaplan_meier(
     """
     if not 0 < confidence < 1:
         raise ParameterError(f"kaplan_meier: confidence must be between 0 and 1, got {confidence!r}")
+    if conf_type not in _CONF_TYPES:
+        raise ParameterError(f"kaplan_meier: conf_type must be one of {list(_CONF_TYPES)}, got {conf_type!r}")
     cols = (duration_col, event_col) + ((by,) if by is not None else ())
     require_columns(lifetimes, cols, table="lifetimes", where="kaplan_meier")
     if len(lifetimes) == 0:
@@ -165,7 +178,7 @@ def kaplan_meier(
     curves, summary = [], []
     for label in labels:  # one fit per group (a handful)
         mask = group_of == label
-        curve, row = _km_group(times[mask], observed[mask], counts[mask], label, horizon, confidence)
+        curve, row = _km_group(times[mask], observed[mask], counts[mask], label, horizon, confidence, conf_type)
         curves.append(curve)
         summary.append(row)
     small = [f"{r['group']} (n={r['n']})" for r in summary if r["n"] < _MIN_GROUP]
@@ -182,6 +195,7 @@ def kaplan_meier(
         logrank=_logrank(times, observed, counts, group_of, labels),
         by=by,
         confidence=confidence,
+        conf_type=conf_type,
     )
 
 
@@ -231,37 +245,41 @@ def plot_km(result: KaplanMeierResult, *, ax=None, bands: bool = True, xlabel: s
     return ax
 
 
-def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd.DataFrame, dict]:
+def _km_group(durations, events, counts, label, horizon, confidence, conf_type) -> tuple[pd.DataFrame, dict]:
     """One group's curve and summary row from distinct (duration, event) pairs and their counts."""
-    from lifelines import (
-        KaplanMeierFitter,  # lifelines loads in ~1 s: only when a curve is fitted
-    )
-    from lifelines.utils import median_survival_times
+    from statistics import NormalDist
 
-    kmf = KaplanMeierFitter(alpha=1 - confidence).fit(durations, events, weights=counts)
-    table = kmf.event_table
-    ci = kmf.confidence_interval_survival_function_
+    time = np.unique(np.r_[0.0, durations])
+    at = np.searchsorted(time, durations)
+    d = np.bincount(at, weights=counts * events, minlength=len(time))
+    c = np.bincount(at, weights=counts * ~events, minlength=len(time))
+    n = (d + c)[::-1].cumsum()[::-1]  # at risk just before each time
+    survival = np.cumprod(1.0 - d / n)
+    with np.errstate(divide="ignore"):
+        greenwood = np.cumsum(np.where(d > 0, d / (n * (n - d)), 0.0))  # inf once all have had the event
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    low, high = _band(survival, greenwood, z, conf_type)
     curve = pd.DataFrame(
         {
             "group": label,
-            "time": table.index.to_numpy(dtype=float),
-            "at_risk": _whole(table["at_risk"]),
-            "events": _whole(table["observed"]),
-            "censored": _whole(table["censored"]),
-            "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
-            "ci_low": ci.iloc[:, 0].to_numpy(),
-            "ci_high": ci.iloc[:, 1].to_numpy(),
+            "time": time,
+            "at_risk": np.rint(n).astype(np.int64),
+            "events": np.rint(d).astype(np.int64),
+            "censored": np.rint(c).astype(np.int64),
+            "survival": survival,
+            "std_error": np.where(survival > 0, survival * np.sqrt(np.where(survival > 0, greenwood, 0.0)), 0.0),
+            "ci_low": low,
+            "ci_high": high,
         }
     )
-    med_ci = median_survival_times(ci)
     rmst, se = _rmst(curve, horizon)
     row = dict(
         group=label,
         n=int(round(counts.sum())),
         events=int(round(counts[events].sum())),
-        median=float(kmf.median_survival_time_),
-        median_ci_low=float(med_ci.iloc[0, 0]),
-        median_ci_high=float(med_ci.iloc[0, 1]),
+        median=_r_median(time, survival),
+        median_ci_low=_r_median(time, low),
+        median_ci_high=_r_median(time, high),
         rmst=float(rmst),
         rmst_se=se,
         horizon=horizon,
@@ -269,9 +287,36 @@ def _km_group(durations, events, counts, label, horizon, confidence) -> tuple[pd
     return curve, row
 
 
-def _whole(counts: pd.Series) -> np.ndarray:
-    """Weighted counts of lifelines' event table back as integers (the weights are whole counts)."""
-    return np.rint(counts.to_numpy()).astype(np.int64)
+def _band(s: np.ndarray, greenwood: np.ndarray, z: float, conf_type: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise band of a Kaplan-Meier curve on the ``conf_type`` scale (see :func:`kaplan_meier`)."""
+    inside = (s > 0) & (s < 1)
+    root = np.sqrt(np.where(inside, greenwood, 0.0))
+    safe = np.where(inside, s, 0.5)
+    if conf_type == "log":
+        low, high = safe * np.exp(-z * root), np.minimum(safe * np.exp(z * root), 1.0)
+    elif conf_type == "plain":
+        low, high = np.maximum(safe * (1 - z * root), 0.0), np.minimum(safe * (1 + z * root), 1.0)
+    else:  # log-log
+        log_s = np.log(safe)
+        low, high = safe ** np.exp(-z * root / log_s), safe ** np.exp(z * root / log_s)
+    return np.where(inside, low, s), np.where(inside, high, s)
+
+
+def _r_median(time: np.ndarray, curve: np.ndarray) -> float:
+    """R's ``quantile.survfit`` median of a step curve: the midpoint where it is flat at 0.5.
+
+    The first time the curve is at or below 0.5 (within ``_TOL``); when it is 0.5 there, the mean
+    of that time and the time of the next drop, or of the last time if it never drops again.
+    ``inf`` when the curve stays above 0.5.
+    """
+    first = np.flatnonzero(curve <= 0.5 + _TOL)
+    if not len(first):
+        return float("inf")
+    i = first[0]
+    if abs(curve[i] - 0.5) >= _TOL:
+        return float(time[i])
+    below = np.flatnonzero(curve < 0.5 - _TOL)
+    return float((time[i] + (time[below[0]] if len(below) else time[-1])) / 2)
 
 
 def _rmst(curve: pd.DataFrame, horizon: float) -> tuple[float, float]:
@@ -314,15 +359,3 @@ def _logrank(durations, events, counts, groups, labels) -> pd.DataFrame:
             rows.append((f"{a} vs {b}", pair.test_statistic, 1, pair.p_value))
     out = pd.DataFrame(rows, columns=columns)
     return out.astype({"test_statistic": float, "df": int, "p_value": float})
-
-
-
-
-
-
-
-
-
-
-
-

@@ -44,9 +44,6 @@ SNAPSHOT_COVARIATES: tuple[str, ...] = (
 )
 
 
-
-
-
 _EXEC_CAP_MONTHS = 12.0  # months since the last executive conversation are capped here
 _PH_MAX_EVENTS = 2000  # the PH test runs on a seeded subsample above this many events
 
@@ -411,20 +408,6 @@ def at_risk_accounts(dataset, *, as_of, horizon_months: int = 3, window_months: 
     """
     model = ChurnModel(window_months=window_months).fit(dataset, as_of=as_of)
     return model.predict_at_risk(dataset, as_of=as_of, horizon_months=horizon_months)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _is(column: pd.Series, value: str) -> np.ndarray:
