@@ -1,6 +1,7 @@
 """Who leaves and when: account lifetimes (``lifetimes``), Kaplan-Meier curves
 (``kaplan_meier``), covariate snapshots and monthly panels (``features``, ``panel``), the landmark
-Cox model and at-risk scoring (``model``, with shared Cox helpers in ``_cox``), the time-varying Cox
+Cox model and at-risk scoring (``model``, with shared Cox helpers in ``_cox``), the generic Cox fit
+(``cox``), the time-varying Cox
 model, the out-of-time backtest, and the shifted-beta-geometric model with its heterogeneity
 checks (``sbg``, ``heterogeneity``).
 
@@ -10,6 +11,7 @@ May import: ``feedback_lib.revenue``, ``feedback_lib.survey``, ``feedback_lib.io
 
 from feedback_lib.churn._cox import covariate_label
 from feedback_lib.churn.backtest import BacktestResult, backtest
+from feedback_lib.churn.cox import CoxResult, fit_cox
 from feedback_lib.churn.features import PANEL_COVARIATES, account_covariates
 from feedback_lib.churn.heterogeneity import (
     HeterogeneityCheck,
@@ -32,9 +34,11 @@ __all__ = [
     "BacktestResult",
     "ChurnModel",
     "cohort_survivors",
+    "CoxResult",
     "covariate_label",
     "discounted_expected_lifetime",
     "discounted_expected_residual_lifetime",
+    "fit_cox",
     "fit_sbg",
     "fit_sbg_cohorts",
     "heterogeneity_check",

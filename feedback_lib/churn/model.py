@@ -23,6 +23,7 @@ from feedback_lib.churn._cox import (
     _sample,
     covariate_label,
 )
+from feedback_lib.churn.cox import fit_cox
 from feedback_lib.churn.features import _slug, account_covariates
 from feedback_lib.churn.lifetimes import _outcomes
 from feedback_lib.errors import (
@@ -74,7 +75,10 @@ class ChurnModel:
 
     Attributes
     ----------
+    fit_ : CoxResult
+        The :func:`feedback_lib.fit_cox` result the model rests on (Efron ties).
     cox_ : lifelines.CoxPHFitter
+        ``fit_.model``.
     landmark_, as_of_ : Timestamp
         Snapshot date and end of follow-up used by :meth:`fit`.
     snapshot_ : DataFrame
@@ -183,22 +187,14 @@ class ChurnModel:
             )
         design = design.drop(columns=constant)
         self.dropped_covariates_ = constant
-        from lifelines import (
-            CoxPHFitter,  # lifelines loads in ~1 s: only when a model is fitted
-        )
-        from lifelines.exceptions import ConvergenceError
-
         train = design.assign(duration=duration, event=event)
         _check_events(int(event.sum()), where="ChurnModel.fit")
         try:
-            self.cox_ = CoxPHFitter(penalizer=self.penalizer, alpha=1 - self.confidence).fit(
-                train, duration_col="duration", event_col="event"
-            )
-        except ConvergenceError as exc:
-            raise ModelFitError(
-                f"ChurnModel.fit: the Cox fit did not converge ({exc.__class__.__name__}); a covariate "
-                "probably separates churners perfectly. Retry with penalizer=0.01."
-            ) from exc
+            self.fit_ = fit_cox(train, duration_col="duration", event_col="event", penalizer=self.penalizer,
+                                confidence=self.confidence, ph_test=False)
+        except ModelFitError as exc:
+            raise ModelFitError(f"ChurnModel.fit: {exc}".replace("fit_cox: ", "")) from exc
+        self.cox_ = self.fit_.model
         self.landmark_, self.as_of_ = landmark, as_of
         self.snapshot_, self.training_ = cov, train
         self.n_, self.events_ = len(train), int(event.sum())
@@ -217,11 +213,8 @@ class ChurnModel:
         frac = _PH_MAX_EVENTS / events
         keep = np.random.default_rng(self.seed).random(len(train)) < frac
         sub = train.loc[keep]
-        from lifelines import CoxPHFitter
-
-        cox = CoxPHFitter(penalizer=self.penalizer, alpha=1 - self.confidence).fit(
-            sub, duration_col="duration", event_col="event"
-        )
+        cox = fit_cox(sub, duration_col="duration", event_col="event", penalizer=self.penalizer,
+                      confidence=self.confidence, ph_test=False).model
         return _ph_table(cox, sub), frac
 
     @property
