@@ -149,7 +149,7 @@ def fit_cox(
     if events == 0:
         raise InsufficientDataError(f"fit_cox: {event_col} has no events among {len(data)} rows; "
                                     "hazard ratios are not defined.")
-    efron = None
+    efron: Any = None
     if ties == "efron" or ph_test:
         efron = _lifelines_fit(data, duration_col, event_col, strata_cols, robust, confidence, penalizer)
     if ties == "efron":

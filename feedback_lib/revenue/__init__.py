@@ -1,6 +1,7 @@
 """Revenue metrics: the one active-subscription-on-a-day MRR rule and ``monthly_revenue``
 (``mrr``), MRR movements and the ARR bridge (``movements``), NRR/GRR/logo retention and trends
-(``retention``), signup cohorts (``cohorts``), concentration (``concentration``) and their plots.
+(``retention``), signup cohorts (``cohorts``), concentration (``concentration``), the account rows behind each figure (``drilldown``) and
+their plots.
 
 May import: ``feedback_lib._util``, ``feedback_lib.errors``.
 """
@@ -16,6 +17,7 @@ from feedback_lib.revenue.concentration import (
     revenue_concentration,
     top_share,
 )
+from feedback_lib.revenue.drilldown import bridge_accounts, cohort_accounts, concentration_accounts
 from feedback_lib.revenue.movements import (
     MOVEMENT_CATEGORIES,
     arr_bridge,
@@ -39,6 +41,9 @@ from feedback_lib.revenue.retention import (
 )
 
 __all__ = [
+    "bridge_accounts",
+    "cohort_accounts",
+    "concentration_accounts",
     "arr_growth_rate",
     "annual_churn_rate",
     "monthly_churn_rate",

@@ -6,6 +6,7 @@ May import: ``feedback_lib.revenue`` (the MRR rule, for sampling by revenue), ``
 ``feedback_lib.errors``.
 """
 
+from feedback_lib.survey.drilldown import nps_responses
 from feedback_lib.survey.periods import nps_control_chart, nps_table
 from feedback_lib.survey.plots import plot_control_chart, plot_nps_trend
 from feedback_lib.survey.sampling import inclusion_probabilities, survey_send_list
@@ -19,6 +20,7 @@ from feedback_lib.survey.score import (
 )
 
 __all__ = [
+    "nps_responses",
     "inclusion_probabilities",
     "nps",
     "nps_category",
