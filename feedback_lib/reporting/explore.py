@@ -105,22 +105,21 @@ def bridge_figure(bridge: pd.DataFrame):
     ...     "expansion": [5.0], "reactivation": [0.0], "contraction": [-3.0], "churn": [-10.0],
     ...     "closing_mrr": [112.0]})
     >>> [t.name for t in bridge_figure(b).data]
-    ['new', 'expansion', 'reactivation', 'contraction', 'churn', 'closing MRR']
+    ['new', 'expansion', 'reactivation', 'contraction', 'churn', 'net change']
     """
     import plotly.graph_objects as go
 
     fig = go.Figure()
+    x = _dates(bridge["period"])
     for c in COMPONENTS:
-        fig.add_bar(x=bridge["period"], y=bridge[c], name=c, marker_color=_COLOURS[c],
+        fig.add_bar(x=x, y=bridge[c], name=c, marker_color=_COLOURS[c],
                     hovertemplate="%{x|%b %Y} " + c + ": %{y:,.0f}<extra></extra>")
-    fig.add_scatter(x=bridge["period"], y=bridge["closing_mrr"] - bridge["opening_mrr"], name="closing MRR",
-                    mode="lines+markers", yaxis="y2", line=dict(color="#264653"),
-                    customdata=bridge["closing_mrr"], hovertemplate="%{x|%b %Y} closing MRR %{customdata:,.0f}"
+    fig.add_scatter(x=x, y=bridge["closing_mrr"] - bridge["opening_mrr"], name="net change",
+                    mode="lines+markers", line=dict(color="#264653"),
+                    customdata=bridge["closing_mrr"], hovertemplate="%{x|%b %Y} net %{y:+,.0f}, closing MRR %{customdata:,.0f}"
                     "<extra></extra>")
     fig.update_layout(barmode="relative", title="MRR bridge: click a bar for the accounts behind it",
-                      yaxis_title="MRR change", yaxis2=dict(overlaying="y", side="right", showgrid=False,
-                                                            title="net change"),
-                      legend_orientation="h", height=420, margin=dict(t=60, b=40))
+                      yaxis_title="MRR change", legend_orientation="h", height=420, margin=dict(t=60, b=40))
     return fig
 
 
@@ -137,11 +136,12 @@ def nps_figure(table: pd.DataFrame):
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    fig.add_scatter(x=table["period"], y=table["ci_high"], mode="lines", line_width=0, showlegend=False,
+    x = _dates(table["period"])
+    fig.add_scatter(x=x, y=table["ci_high"], mode="lines", line_width=0, showlegend=False,
                     hoverinfo="skip")
-    fig.add_scatter(x=table["period"], y=table["ci_low"], mode="lines", line_width=0, fill="tonexty",
+    fig.add_scatter(x=x, y=table["ci_low"], mode="lines", line_width=0, fill="tonexty",
                     fillcolor="rgba(42,157,143,0.2)", name="95% interval", hoverinfo="skip")
-    fig.add_scatter(x=table["period"], y=table["nps"], mode="lines+markers", name="NPS",
+    fig.add_scatter(x=x, y=table["nps"], mode="lines+markers", name="NPS",
                     customdata=np.c_[table["ci_low"], table["ci_high"], table["n"]],
                     hovertemplate="%{x|%d %b %Y}: NPS %{y:+.0f} (%{customdata[0]:+.0f} to %{customdata[1]:+.0f},"
                     " n=%{customdata[2]:,.0f})<extra></extra>")
@@ -155,7 +155,8 @@ def cohort_figure(cohorts: pd.DataFrame, *, value: str = "share"):
     import plotly.graph_objects as go
 
     grid = cohorts.pivot(index="cohort", columns="period_index", values=value)
-    fig = go.Figure(go.Heatmap(z=grid.to_numpy(), x=grid.columns.to_numpy(), y=grid.index.strftime("%Y-%m"),
+    z = [[None if np.isnan(v) else float(v) for v in row] for row in grid.to_numpy(dtype=float)]  # JSON: no NaN
+    fig = go.Figure(go.Heatmap(z=z, x=grid.columns.to_numpy(), y=grid.index.strftime("%Y-%m"),
                                colorscale="Teal", zmin=0, hovertemplate="cohort %{y}, period %{x}: %{z:.0%}"
                                "<extra></extra>"))
     label = "logo retention" if value == "share" else "MRR retention"
@@ -194,6 +195,8 @@ class Explorer:
         Period of the NPS trend: ``"W"`` or ``"M"``.
     months
         Months of the bridge shown.
+    tab
+        Tab shown first: ``"nps"``, ``"bridge"`` or ``"cohorts"``.
 
     Attributes
     ----------
@@ -205,7 +208,7 @@ class Explorer:
         What they are behind.
     """
 
-    def __init__(self, data, *, as_of: str | date, freq: str = "W", months: int = 12) -> None:
+    def __init__(self, data, *, as_of: str | date, freq: str = "W", months: int = 12, tab: str = "nps") -> None:
         import ipywidgets as w
         import plotly.graph_objects as go
 
@@ -225,6 +228,7 @@ class Explorer:
         tabs = w.Tab(children=[self.nps_fig, self.bridge_fig, self.cohort_fig])
         for i, name in enumerate(("NPS trend", "MRR bridge", "Cohorts")):
             tabs.set_title(i, name)
+        tabs.selected_index = ("nps", "bridge", "cohorts").index(tab)
         self.widget = w.VBox([w.HBox(list(self.controls.values())[:3]), w.HBox(list(self.controls.values())[3:]),
                               tabs, self.title, self.table])
 
@@ -286,6 +290,11 @@ def interactive_table(frame: pd.DataFrame, **options: Any):
     from itables.widget import ITable
 
     return ITable(frame, pageLength=10, **options)
+
+
+def _dates(column: pd.Series) -> list[str]:
+    """ISO dates for plotly (a FigureWidget would send datetime64 values as nanosecond integers)."""
+    return pd.to_datetime(column).dt.strftime("%Y-%m-%d").tolist()
 
 
 def _replace(widget, fig) -> None:
