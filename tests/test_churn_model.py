@@ -61,6 +61,15 @@ def test_landmark_model_recovers_a_planted_hazard_ratio(planted):
     assert lo <= 2.5 <= hi, f"detractor HR {hr:.2f} ({lo:.2f}-{hi:.2f})"
 
 
+def test_churn_model_rests_on_the_generic_cox_fit(planted):
+    # ChurnModel builds its design matrix and calls fl.fit_cox: refitting the training frame
+    # through the public function gives the model's hazard ratios
+    refit = fl.fit_cox(planted.training_, duration_col="duration", event_col="event", ph_test=False)
+    table = planted.summary.set_index("covariate")
+    np.testing.assert_allclose(refit.summary["hazard_ratio"], table.loc[refit.summary.index, "hazard_ratio"], rtol=1e-9)
+    assert planted.fit_.n == planted.n_ and planted.fit_.events == planted.events_ and planted.cox_ is planted.fit_.model
+
+
 def test_landmark_model_ph_check_flags_the_fading_effect_in_words(planted):
     # 2,339 events: the diagnostic runs on a seeded subsample of about 2,000
     assert planted.events_ == 2339 and planted.ph_sample_fraction_ == pytest.approx(2000 / 2339)

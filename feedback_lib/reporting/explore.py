@@ -257,15 +257,15 @@ class Explorer:
         """The accounts behind one bar of the bridge (also what a click on it shows)."""
         rows = bridge_accounts(self.movements_, period=period, category=category, accounts=self.filtered_.accounts)
         total = rows.attrs["total_mrr_change"]
-        return self._show(rows, f"{category} in {pd.Timestamp(period):%b %Y}: {len(rows):,} accounts, "
+        return self._show(rows, f"{category} in {pd.Timestamp(period):%b %Y}: {_count(len(rows), 'account')}, "
                                 f"{total:+,.0f} MRR")
 
     def drill_nps(self, period) -> pd.DataFrame:
         """The responses behind one point of the NPS trend."""
         rows = nps_responses(self.filtered_.responses, period=period, freq=self.freq, accounts=self.filtered_.accounts)
         detractors = int((rows["category"] == "detractor").sum())
-        return self._show(rows, f"{len(rows):,} responses in the period of {pd.Timestamp(period):%d %b %Y}, "
-                                f"{detractors:,} detractors")
+        return self._show(rows, f"{_count(len(rows), 'response')} in the period of {pd.Timestamp(period):%d %b %Y}, "
+                                f"{_count(detractors, 'detractor')}")
 
     def drill_cohort(self, cohort, period_index: int) -> pd.DataFrame:
         """The accounts of one cohort cell (quarterly cohorts)."""
@@ -290,6 +290,11 @@ def interactive_table(frame: pd.DataFrame, **options: Any):
     from itables.widget import ITable
 
     return ITable(frame, pageLength=10, **options)
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 response"``, ``"2,013 responses"``."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _dates(column: pd.Series) -> list[str]:
