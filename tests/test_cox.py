@@ -52,6 +52,11 @@ def test_fit_cox_breslow_matches_a_plain_newton_raphson_on_rossi(rossi):
     res = fl.fit_cox(rossi, duration_col="week", event_col="arrest", covariates=COVARIATES, ties="breslow")
     np.testing.assert_allclose(res.summary["coef"], coef, atol=1e-7)
     np.testing.assert_allclose(res.summary["se"], se, atol=1e-7)
+    # a third implementation agrees: surpyval's test suite (test_breslow_betas_rossi) pins the
+    # Breslow coefficients of the same model (R's printed coxph(ties = "breslow") output for Rossi
+    # was not found in a published source)
+    surpyval = [-0.37902189, -0.05724593, 0.31412977, -0.15111460, -0.43278257, -0.08498284, 0.09111154]
+    np.testing.assert_allclose(res.summary["coef"], surpyval, atol=1e-6)
     # Breslow and Efron differ on Rossi's tied weeks, in the 3rd-4th digit (prio 0.09111 vs 0.09150)
     efron = fl.fit_cox(rossi, duration_col="week", event_col="arrest", covariates=COVARIATES, ph_test=False)
     assert res.summary.at["prio", "coef"] == pytest.approx(0.09111, abs=5e-6)
