@@ -22,6 +22,7 @@ LAYERS = {
     "_util": 1,
     "io": 2,
     "demo": 3,
+    "engines": 3,
     "revenue": 4,
     "survey": 5,
     "verbatims": 5,
@@ -131,7 +132,7 @@ def test_import_feedback_lib_leaves_the_heavy_modules_unloaded():
     """lifelines, statsmodels, scipy.stats, matplotlib, DuckDB, papermill and python-pptx load on
     first use, so ``import feedback_lib`` stays fast (bench/results.md times it)."""
     heavy = ["lifelines", "statsmodels", "scipy.stats", "matplotlib", "seaborn", "duckdb", "papermill",
-             "nbformat", "pptx", "feedback_lib.reporting", "feedback_lib.cli"]
+             "nbformat", "pptx", "feedback_lib.reporting", "feedback_lib.cli", "ibis"]
     probe = f"import sys, json, feedback_lib; print(json.dumps([m for m in {heavy!r} if m in sys.modules]))"
     loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
     assert loaded == []

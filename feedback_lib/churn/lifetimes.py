@@ -11,6 +11,8 @@ from feedback_lib._util.arrow import lookup
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, parse_as_of
 from feedback_lib._util.money import to_units
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import ParameterError
 from feedback_lib.revenue._frame import _canonical_revenue
 from feedback_lib.revenue.mrr import counted_months
@@ -59,6 +61,8 @@ def account_lifetimes(revenue: pd.DataFrame, *, as_of) -> pd.DataFrame:
     0          a                2     True
     1          b                2    False
     """
+    if is_ibis_table(revenue):  # run in the engine that holds the table
+        return engine_revenue.account_lifetimes(revenue, as_of=as_of)
     as_of = parse_as_of(as_of, where="account_lifetimes")
     require_columns(revenue, ("account_id", "month", "mrr"), table="revenue", where="account_lifetimes")
     asof_m = month_index(as_of)

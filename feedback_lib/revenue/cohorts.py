@@ -10,6 +10,8 @@ import pandas as pd
 
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import UNITS
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.revenue._frame import _canonical_revenue, _empty
 
 __all__ = ["cohort_retention"]
@@ -73,6 +75,8 @@ def cohort_retention(
     1 2024-01-01             1    0.5           0.75
     2 2024-02-01             0    1.0           1.00
     """
+    if is_ibis_table(revenue):  # run in the engine that holds the table
+        return engine_revenue.cohort_retention(revenue, as_of=as_of, freq=freq, count_reactivated=count_reactivated)
     step = months_per_period(freq)
     end_month = month_index(parse_as_of(as_of))
     rv = _canonical_revenue(revenue, last_month=end_month)

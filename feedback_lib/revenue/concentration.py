@@ -17,6 +17,8 @@ from feedback_lib._util.arrow import is_strictly_increasing
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import parse_as_of
 from feedback_lib._util.money import UNITS, to_units
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -213,6 +215,8 @@ def top_share(revenue: pd.DataFrame, *, as_of: str | date, top: float = 0.05) ->
     >>> round(top_share(revenue, as_of="2024-06-30"), 4)  # ceil(0.05 * 20) = 1 account: 100 / 290
     0.3448
     """
+    if is_ibis_table(revenue):  # run in the engine that holds the table
+        return engine_revenue.top_share(revenue, as_of=as_of, top=top)
     return revenue_concentration(revenue, as_of=as_of).top_share(top)
 
 

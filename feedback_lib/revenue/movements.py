@@ -19,6 +19,8 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import UNITS, to_units
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -105,6 +107,8 @@ def mrr_movements(revenue: pd.DataFrame, *, as_of: str | date) -> pd.DataFrame:
     3 2024-04-01        80.0  reactivation
     4 2024-05-01       -80.0         churn
     """
+    if is_ibis_table(revenue):  # run in the engine that holds the table
+        return engine_revenue.mrr_movements(revenue, as_of=as_of)
     as_of_month = month_index(parse_as_of(as_of))
     rv = _canonical_revenue(revenue, last_month=as_of_month)
     first, month, units = rv.first, rv.month, rv.units
@@ -198,6 +202,8 @@ def arr_bridge(movements: pd.DataFrame, *, freq: str = "M") -> pd.DataFrame:
     0 2024-01-01          0.0  100.0          0.0        100.0
     1 2024-02-01        100.0   20.0        -30.0         90.0
     """
+    if is_ibis_table(movements):  # run in the engine that holds the table
+        return engine_revenue.arr_bridge(movements, freq=freq)
     step = months_per_period(freq)
     require_columns(movements, ("month", "previous_mrr", "mrr_change", "category"), table="movements")
     if len(movements) == 0:

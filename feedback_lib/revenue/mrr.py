@@ -20,6 +20,8 @@ from feedback_lib._util.arrow import lookup, text_array
 from feedback_lib._util.checks import require_columns, row_list
 from feedback_lib._util.dates import month_index, month_of_dates, parse_as_of
 from feedback_lib._util.money import UNITS, to_units
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import SchemaError
 from feedback_lib.revenue._frame import _datetimes, _sorted_codes
 
@@ -184,6 +186,8 @@ def monthly_revenue(subscriptions: pd.DataFrame, *, as_of: str | date) -> pd.Dat
     2          a 2024-03-01   50.0
     3          a 2024-04-01   50.0
     """
+    if is_ibis_table(subscriptions):  # run in the engine that holds the table
+        return engine_revenue.monthly_revenue(subscriptions, as_of=as_of)
     require_columns(subscriptions, ("account_id", "start_date", "end_date", "mrr"), table="subscriptions")
     as_of_ts = parse_as_of(as_of)
     start = _datetimes(subscriptions["start_date"], "subscriptions: column 'start_date'")

@@ -29,6 +29,8 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import month_index, month_start, months_per_period, parse_as_of
 from feedback_lib._util.money import UNITS, to_units
+from feedback_lib.engines import revenue as engine_revenue
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import (
     InsufficientDataError,
     ParameterError,
@@ -148,6 +150,8 @@ def retention_summary(
     >>> s.n, s.nrr, s.grr, s.logo_retention  # (150 + 0) / 200, (100 + 0) / 200, 1 / 2
     (2, 0.75, 0.5, 0.5)
     """
+    if is_ibis_table(revenue):  # run in the engine that holds the table
+        return RetentionSummary(**engine_revenue.retention_counts(revenue, as_of=as_of, window_months=window_months, count_reactivated=count_reactivated))
     window_months = _check_window(window_months)
     as_of_ts = parse_as_of(as_of)
     end_month = month_index(as_of_ts)

@@ -17,6 +17,8 @@ import pandas as pd
 from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import DAY_NS, check_freq, month_of_dates, month_start, months_per_period
 from feedback_lib._util.stats import z_value
+from feedback_lib.engines import survey as engine_survey
+from feedback_lib.engines._ibis import is_ibis_table
 from feedback_lib.errors import ParameterError, SchemaError, SmallSampleWarning
 from feedback_lib.survey._inputs import check_method, check_weights, score_codes
 from feedback_lib.survey.score import (
@@ -190,6 +192,8 @@ def nps_table(responses: pd.DataFrame, *, freq: str = "W", by: str | Sequence[st
     0 2025-06-02  40  25.0     NaN
     1 2025-06-09  40   0.0   -25.0
     """
+    if is_ibis_table(responses):  # run in the engine that holds the table
+        return engine_survey.nps_table(responses, freq=freq, by=by, weight=weight, confidence=confidence, method=method, min_n=min_n, n_boot=n_boot, seed=seed)
     check_method(method)
     z_value(confidence)
     by_cols = [by] if isinstance(by, str) else list(by or [])
