@@ -9,6 +9,7 @@ from feedback_lib.io.dataset import Dataset, load_dataset, save_dataset
 from feedback_lib.io.readers import RawSource, arrow_to_pandas, file_sha256, read_source
 from feedback_lib.io.schema import TABLES
 from feedback_lib.io.store import IngestResult, ingest
+from feedback_lib.io.stripe import read_stripe_subscriptions
 from feedback_lib.io.validate import (
     FUTURE_MARGIN_DAYS,
     ValidationResult,
@@ -25,6 +26,7 @@ __all__ = [
     "load_dataset",
     "RawSource",
     "read_source",
+    "read_stripe_subscriptions",
     "save_dataset",
     "TABLES",
     "validate_tables",
