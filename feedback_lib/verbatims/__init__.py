@@ -1,10 +1,13 @@
 """What customers write: the multilingual theme lexicon and tagging (``themes``), theme
-trends and the weekly top problems (``trends``), and key driver analysis (``drivers``).
+trends and the weekly top problems (``trends``), statement polarity with negation
+(``polarity``) and problems over weeks (``problems``), and key driver analysis (``drivers``).
 
 May import: ``feedback_lib.revenue``, ``feedback_lib._util``, ``feedback_lib.errors``.
 """
 
 from feedback_lib.verbatims.drivers import KeyDrivers, key_drivers, shapley_r2
+from feedback_lib.verbatims.polarity import split_statements, statement_polarity
+from feedback_lib.verbatims.problems import persistent_problems, problem_themes
 from feedback_lib.verbatims.themes import (
     Lexicon,
     discover_phrases,
@@ -21,7 +24,11 @@ __all__ = [
     "Lexicon",
     "load_lexicon",
     "normalize_text",
+    "persistent_problems",
+    "problem_themes",
     "shapley_r2",
+    "split_statements",
+    "statement_polarity",
     "tag_themes",
     "theme_trends",
     "ThemeTrends",

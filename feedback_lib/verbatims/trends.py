@@ -13,7 +13,8 @@ from feedback_lib._util.checks import require_columns
 from feedback_lib._util.dates import check_freq, parse_as_of
 from feedback_lib.errors import InsufficientDataError
 from feedback_lib.revenue.mrr import current_mrr
-from feedback_lib.verbatims.themes import Lexicon, normalize_text, tag_themes
+from feedback_lib.verbatims.problems import problem_themes
+from feedback_lib.verbatims.themes import Lexicon, normalize_text
 
 __all__ = ["theme_trends", "ThemeTrends", "top_problems"]
 
@@ -155,12 +156,12 @@ def top_problems(
     subscriptions: pd.DataFrame,
     as_of,
     window_days: int = 7,
-    max_score: int = 8,
+    max_score: int = 10,
     tagged: pd.DataFrame | None = None,
     lexicon: str | dict | Lexicon | None = None,
     top: int = 5,
 ) -> pd.DataFrame:
-    """The few problems that matter most this week: themes of unhappy comments ranked by the MRR
+    """The few problems that matter most this week: themes raised in complaints, ranked by the MRR
     and the number of accounts behind them.
 
     Parameters
@@ -174,9 +175,12 @@ def top_problems(
     as_of
         Last day included; the window is the ``window_days`` days ending on it.
     max_score
-        Only responses scoring at most this count (8 = detractors and passives; 6 = detractors).
+        Only responses scoring at most this count (10 = everybody: a promoter's complaint is a
+        problem too; 8 = detractors and passives; 6 = detractors).
     tagged
-        Output of ``fl.tag_themes`` (default: tag the window's comments with ``lexicon``).
+        ``response_id, theme`` rows to rank (default: :func:`~feedback_lib.verbatims.problems.problem_themes`,
+        the themes of the *negative* statements only, so "no downtime this year" is not a
+        reliability problem).
     top
         Number of themes returned.
 
@@ -185,7 +189,7 @@ def top_problems(
     DataFrame
         ``rank, theme, accounts, mrr`` (sum of MRR on ``as_of`` of the distinct accounts),
         ``mrr_share`` (of the MRR of all accounts that commented in the window), ``responses,
-        detractors, segments, example`` (the comment of the largest account).
+        detractors, segments, example`` (the complaining comment of the largest account).
 
     Examples
     --------
@@ -209,7 +213,7 @@ def top_problems(
     window = window.loc[normalize_text(window["comment"]) != ""]
     columns = ["rank", "theme", "accounts", "mrr", "mrr_share", "responses", "detractors", "segments", "example"]
     if tagged is None:
-        tagged = tag_themes(window, lexicon=lexicon)
+        tagged = problem_themes(window[["response_id", "comment"]], lexicon=lexicon)
     mrr = current_mrr(subscriptions, as_of=as_of, func="top_problems")
     rows = window[["response_id", "account_id", "score", "comment"]].astype(
         {"response_id": "string", "account_id": object})
