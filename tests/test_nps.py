@@ -318,3 +318,60 @@ def test_weight_scale_invariance(scores, scale):
     assert b.score == pytest.approx(a.score, abs=1e-9)
     assert (b.ci_low, b.ci_high) == pytest.approx((a.ci_low, a.ci_high), abs=1e-9)
     assert b.n_effective == pytest.approx(a.n_effective)
+
+
+# --- adjusted-Wald change test and the minimum sample for a comparison -------------------------
+
+
+def test_adjusted_wald_change_by_hand():
+    # The Enterprise week of issue 14: last week one detractor (NPS -100), this week 3 promoters
+    # and 1 passive (NPS +75). Adjusted: before p = 0.75/4, d = 1.75/4, n 4 -> Var 0.5625;
+    # after p = 3.75/7, d = 0.75/7, n 7 -> Var 0.459184. SE = sqrt(0.5625/4 + 0.459184/7)
+    # = 0.454118; adjusted difference 0.428571 + 0.25 = 0.678571; z = 1.4943, p = 0.1351.
+    with pytest.warns(SmallSampleWarning):
+        c = nps_change([0], [10, 10, 10, 7], method="adjusted-wald")
+    assert c.difference == 175.0  # the plain difference is reported
+    assert c.std_error == pytest.approx(45.4118, abs=1e-3)
+    assert c.p_value == pytest.approx(0.1351, abs=1e-3)
+    assert (c.n_before, c.n_after) == (1.0, 4.0)
+    assert not c.comparable and not c.significant
+    with pytest.warns(SmallSampleWarning):
+        wald = nps_change([0], [10, 10, 10, 7])
+    assert wald.p_value < 0.001  # what the old report called "statistically significant"
+    assert not wald.significant  # below MIN_N_COMPARE, never significant whatever the method
+
+
+def test_never_significant_below_minimum():
+    assert fl.survey.score.MIN_N_COMPARE >= 10
+    with pytest.warns(SmallSampleWarning):
+        tiny = nps_change([0] * 9, [10] * 200, method="adjusted-wald")
+        enough = nps_change([0] * 10, [10] * 200, method="adjusted-wald")
+    assert tiny.p_value < 1e-6 and not tiny.significant
+    assert enough.significant
+    with pytest.raises(ParameterError, match="min_n_compare"):
+        nps_change([0] * 10, [10] * 10, min_n_compare=5)
+    with pytest.raises(ParameterError, match="method"):
+        nps_change([0] * 10, [10] * 10, method="bootstrap")
+
+
+def _exact_size(n: int, promoters: float, detractors: float, method: str) -> float:
+    """P(p < 0.05) under H0 (both weeks share the mix), summing all trinomial outcome pairs."""
+    from scipy.stats import multinomial
+
+    from feedback_lib.survey.score import change_test
+
+    outcomes = np.array([(a, b, n - a - b) for a in range(n + 1) for b in range(n + 1 - a)])
+    prob = multinomial.pmf(outcomes, n, [promoters, detractors, 1 - promoters - detractors])
+    p, d = outcomes[:, 0] / n, outcomes[:, 1] / n
+    p_value = change_test(p[:, None], d[:, None], n, p[None, :], d[None, :], n, confidence=0.95,
+                          method=method)[3]
+    return float((prob[:, None] * prob[None, :] * (p_value < 0.05)).sum())
+
+
+@pytest.mark.parametrize("mix", [(0.5, 0.2), (0.3, 0.3), (0.6, 0.1), (0.4, 0.4), (0.8, 0.1)])
+def test_adjusted_wald_change_keeps_its_size_at_the_minimum(mix):
+    # exact false-alarm rates at n = 10 per week (computed for MIN_N_COMPARE's documentation):
+    # adjusted-Wald 0.012-0.051, Wald 0.076-0.084
+    adjusted = _exact_size(10, *mix, "adjusted-wald")
+    assert 0.005 < adjusted <= 0.055
+    assert _exact_size(10, *mix, "wald") > 0.07

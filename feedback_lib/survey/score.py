@@ -27,12 +27,17 @@ from feedback_lib.survey._inputs import (
     warn_small,
 )
 
-__all__ = ["nps", "nps_category", "nps_change", "nps_sample_size", "NPSChange", "NPSResult"]
+__all__ = ["MIN_N_COMPARE", "nps", "nps_category", "nps_change", "nps_sample_size", "NPSChange",
+           "NPSResult"]
 
 CATEGORIES = ("detractor", "passive", "promoter")
 # Adjusted-Wald pseudo-observations (Rocks 2016): 3/4 promoter, 3/2 passive, 3/4 detractor.
 _ADJ_TAIL = 0.75  # added to promoters and to detractors
 _ADJ_N = 3.0
+#: Fewest responses in *each* of two samples before :func:`nps_change` calls a change significant.
+#: At 10 per sample the adjusted-Wald test keeps its exact false-alarm rate at most 5.5% for every
+#: score mix enumerated in ``tests/test_nps.py`` (the Wald test reaches 7.6-8.4% there).
+MIN_N_COMPARE = 10
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,21 @@ class NPSChange:
     before: float
     after: float
     confidence: float
+    n_before: float = math.nan
+    n_after: float = math.nan
+    method: str = "wald"
+    min_n_compare: int = MIN_N_COMPARE
+
+    @property
+    def comparable(self) -> bool:
+        """Whether both samples have at least ``min_n_compare`` responses (effective size)."""
+        return bool(min(self.n_before, self.n_after) >= self.min_n_compare)
 
     @property
     def significant(self) -> bool:
-        """Whether ``p_value < 1 - confidence`` (the interval excludes 0)."""
-        return self.p_value < 1 - self.confidence
+        """``p_value < 1 - confidence`` and both samples :attr:`comparable`; never true below the
+        minimum, however small the p-value."""
+        return self.comparable and bool(self.p_value < 1 - self.confidence)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row DataFrame of the fields."""
@@ -287,19 +302,30 @@ def _shares(sample, where: str):
     return counts[2] / n, counts[0] / n, n_eff
 
 
-def change_test(p1, d1, n1, p2, d2, n2, *, confidence: float):
-    """Vectorised two-sample z test; returns ``difference, ci_low, ci_high, p_value, se`` (points)."""
+def change_test(p1, d1, n1, p2, d2, n2, *, confidence: float, method: str = "wald"):
+    """Vectorised two-sample z test; returns ``difference, ci_low, ci_high, p_value, se`` (points).
+
+    ``method="adjusted-wald"`` adds 3/4 promoter, 3/2 passive and 3/4 detractor to each sample
+    before the variance, the interval and the test (``difference`` stays the plain one).
+    """
     z = z_value(confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
+        plain = (p2 - d2) - (p1 - d1)
+        if method == "adjusted-wald":
+            p1, d1, n1 = ((p1 * n1 + _ADJ_TAIL) / (n1 + _ADJ_N), (d1 * n1 + _ADJ_TAIL) / (n1 + _ADJ_N),
+                          n1 + _ADJ_N)
+            p2, d2, n2 = ((p2 * n2 + _ADJ_TAIL) / (n2 + _ADJ_N), (d2 * n2 + _ADJ_TAIL) / (n2 + _ADJ_N),
+                          n2 + _ADJ_N)
         se = np.sqrt(wald_variance(p1, d1) / n1 + wald_variance(p2, d2) / n2)
         diff = (p2 - d2) - (p1 - d1)
         stat = np.where(se > 0, np.abs(diff) / se, np.where(np.isclose(diff, 0), 0.0, np.inf))
     p_value = np.where(np.isnan(se), np.nan, 2 * ndtr(-stat))
-    return (100 * diff, np.clip(100 * (diff - z * se), -200, 200),
+    return (100 * plain, np.clip(100 * (diff - z * se), -200, 200),
             np.clip(100 * (diff + z * se), -200, 200), p_value, 100 * se)
 
 
-def nps_change(before, after, *, confidence: float = 0.95, min_n: int = 30) -> NPSChange:
+def nps_change(before, after, *, confidence: float = 0.95, min_n: int = 30,
+               method: str = "wald", min_n_compare: int = MIN_N_COMPARE) -> NPSChange:
     """Difference ``after - before`` between two independent NPS samples, with a z test.
 
     Parameters
@@ -311,12 +337,19 @@ def nps_change(before, after, *, confidence: float = 0.95, min_n: int = 30) -> N
         Two-sided confidence level of the interval of the difference.
     min_n
         A :class:`SmallSampleWarning` is issued when either sample is smaller.
+    method
+        ``"wald"`` (default, the brendan-r/NPS test) or ``"adjusted-wald"`` (valid at small n;
+        what the weekly report uses).
+    min_n_compare
+        Fewest responses in each sample for :attr:`NPSChange.significant` to be true
+        (:data:`MIN_N_COMPARE` = 10; at least 10 is enforced).
 
     Returns
     -------
     NPSChange
         ``difference``, ``ci_low``, ``ci_high`` and ``std_error`` in points (interval clipped to
-        [-200, 200]); ``p_value`` two-sided.
+        [-200, 200]); ``p_value`` two-sided; ``n_before``, ``n_after`` (effective sizes);
+        ``significant`` is false whenever a sample has fewer than ``min_n_compare`` responses.
 
     Notes
     -----
@@ -324,6 +357,22 @@ def nps_change(before, after, *, confidence: float = 0.95, min_n: int = 30) -> N
     of each sample; ``z = difference / SE_diff``, ``p = 2 (1 - Phi(|z|))`` (brendan-r/NPS
     ``nps_test``). When both samples are degenerate (SE_diff = 0) the p-value is 1 for equal NPS
     and 0 otherwise.
+
+    ``adjusted-wald`` applies the pseudo-counts of :func:`nps` (Rocks 2016) to each sample, in the
+    way Agresti & Caffo (2000) adjust a difference of two proportions, and tests the adjusted
+    difference against its SE, so the p-value and the interval agree. With a one-response week
+    its variance is no longer zero, and with at least :data:`MIN_N_COMPARE` responses per week
+    the exact false-alarm rate (all trinomial outcomes enumerated) stays at most 5.5% for the
+    mixes tested, against 7.6-8.4% for the Wald test at n = 10. Below the minimum no change is
+    called significant.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+    Statistician* 70(4), 365-372.
+    Agresti, A. & Caffo, B. (2000). Simple and effective confidence intervals for proportions and
+    differences of proportions result from adding two successes and two failures. *The American
+    Statistician* 54(4), 280-288.
 
     Examples
     --------
@@ -333,14 +382,21 @@ def nps_change(before, after, *, confidence: float = 0.95, min_n: int = 30) -> N
     >>> round(c.difference, 1), round((c.ci_high - c.ci_low) / 2, 1), round(c.p_value, 3)
     (-13.0, 21.9, 0.245)
     """
+    if method not in ("wald", "adjusted-wald"):
+        raise ParameterError(f"nps_change: method must be 'wald' or 'adjusted-wald'; got {method!r}")
+    if not min_n_compare >= MIN_N_COMPARE:
+        raise ParameterError(f"nps_change: min_n_compare must be at least {MIN_N_COMPARE}; "
+                             f"got {min_n_compare!r}")
     p1, d1, n1 = _shares(before, "before")
     p2, d2, n2 = _shares(after, "after")
     warn_small(min(n1, n2), min_n, "an NPS change")
-    diff, low, high, p_value, se = change_test(p1, d1, n1, p2, d2, n2, confidence=confidence)
+    diff, low, high, p_value, se = change_test(p1, d1, n1, p2, d2, n2, confidence=confidence,
+                                               method=method)
     return NPSChange(
         difference=float(diff), ci_low=float(low), ci_high=float(high), p_value=float(p_value),
         std_error=float(se), before=100 * float(p1 - d1), after=100 * float(p2 - d2),
-        confidence=confidence,
+        confidence=confidence, n_before=float(n1), n_after=float(n2), method=method,
+        min_n_compare=int(min_n_compare),
     )
 
 
