@@ -5,6 +5,11 @@ papermill injects whatever it is given and only *warns* about names the notebook
 tagged ``parameters`` cell with :mod:`ast` (annotated assignments ``name: type = literal  #
 comment``), and coerces each supplied value by its annotation, so that a typo or an ill-typed
 command-line value stops the run before a kernel is started.
+
+A parameter's comment may end with its valid range, checked the same way: ``[lo, hi]`` for a
+number (inclusive; ``inf`` for no bound; for a list, every item) or ``{a, b, c}`` for a closed set
+of values, e.g. ``top_n: int = 20  # rows shown [1, 1000]``. The module needs no kernel, no
+nbformat and no plotting library, so validation takes milliseconds.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NotebookParameter",
     "coerce_parameters",
+    "describe_parameters",
     "parse_as_of",
     "read_parameters",
     "report_period",
@@ -41,6 +47,7 @@ _SCALARS = ("str", "int", "float", "bool")
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RANGE_RE = re.compile(r"\s*(\[[^\[\]]*\]|\{[^{}]*\})\s*$")
 
 
 @dataclass(frozen=True)
@@ -56,13 +63,31 @@ class NotebookParameter:
     default : Any
         The literal default value of the notebook.
     comment : str
-        The trailing comment, which documents the parameter.
+        The trailing comment, which documents the parameter (without its range).
+    low, high : float or None
+        Inclusive bounds of a numeric parameter (of each item of a list), from ``[lo, hi]``.
+    choices : tuple or None
+        The allowed values, from ``{a, b, c}``.
     """
 
     name: str
     annotation: str
     default: Any
     comment: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def range_text(self) -> str:
+        """The valid range as written in the notebook, e.g. ``[1, 1000]``; empty if none."""
+        if self.choices is not None:
+            return "{" + ", ".join(_show(c) for c in self.choices) + "}"
+        if self.low is None and self.high is None:
+            return ""
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        return f"[{_show(low)}, {_show(high)}]"
 
     def coerce(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ``ParameterError``.
@@ -83,16 +108,84 @@ class NotebookParameter:
         feedback_lib.errors.ParameterError: parameter 'top_n' expects int, got 'many'
         """
         try:
-            return _coerce(value, _parse_type(self.annotation))
+            out = _coerce(value, _parse_type(self.annotation))
         except _Mismatch as exc:
             hint = f" ({exc})" if str(exc) else ""
             raise ParameterError(
                 f"parameter {self.name!r} expects {self.annotation}, got {value!r}{hint}"
             ) from None
+        self.check(out)
+        return out
+
+    def check(self, value: Any) -> None:
+        """Raise ``ParameterError`` if a converted value lies outside the documented range.
+
+        Examples
+        --------
+        >>> NotebookParameter("top_n", "int", 20, "rows", low=1, high=1000).check(-5)
+        Traceback (most recent call last):
+        ...
+        feedback_lib.errors.ParameterError: parameter 'top_n' = -5 is outside its range [1, 1000]
+        """
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if self.choices is not None and item not in self.choices:
+                raise ParameterError(f"parameter {self.name!r} = {_show(value)} is not one of "
+                                     f"{self.range_text}")
+            if isinstance(item, int | float) and not (
+                    (self.low is None or item >= self.low)
+                    and (self.high is None or item <= self.high)):
+                raise ParameterError(f"parameter {self.name!r} = {_show(value)} is outside "
+                                     f"its range {self.range_text}")
 
 
 class _Mismatch(Exception):
     """A value that does not fit a type (internal)."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return "inf" if value == math.inf else "-inf" if value == -math.inf else f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_show, value)) + "]"
+    return json.dumps(value) if isinstance(value, str) and not value else str(value)
+
+
+def _parse_range(param: NotebookParameter, label: str) -> NotebookParameter:
+    """Split a trailing ``[lo, hi]`` or ``{a, b}`` off the comment into bounds or choices."""
+    match = _RANGE_RE.search(param.comment)
+    if match is None:
+        return param
+    text = match[1]
+    typ = _parse_type(param.annotation)
+    while typ[0] in ("optional", "list") and typ[1] is not None:
+        typ = typ[1]
+    items = [i.strip() for i in text[1:-1].split(",")]
+    comment = param.comment[: match.start()].rstrip()
+    try:
+        if text.startswith("["):
+            if len(items) != 2 or typ[0] not in ("int", "float", "list"):
+                raise _Mismatch("a range [lo, hi] needs two numbers and a numeric parameter")
+            low, high = (float(i) for i in items)
+            if not low <= high:
+                raise _Mismatch(f"{text} is empty")
+            out = NotebookParameter(param.name, param.annotation, param.default, comment,
+                                    low=None if low == -math.inf else low,
+                                    high=None if high == math.inf else high)
+        else:
+            choices = tuple(_coerce(ast.literal_eval(i) if i.startswith(("'", '"')) else i, typ)
+                            for i in items)
+            out = NotebookParameter(param.name, param.annotation, param.default, comment,
+                                    choices=choices)
+    except (_Mismatch, ValueError, SyntaxError) as exc:
+        raise ReportError(f"reading parameters of {label}: the range {text} of {param.name!r} "
+                          f"does not fit {param.annotation} ({exc})") from None
+    try:
+        out.check(param.default)
+    except ParameterError as exc:
+        raise ReportError(f"reading parameters of {label}: the default is invalid: {exc}") from None
+    return out
 
 
 def _parse_type(annotation: str) -> tuple:
@@ -220,20 +313,27 @@ def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[str, N
 
     Notes
     -----
-    Each line is ``name: type = literal  # comment`` (an unannotated ``name = literal`` takes the
-    type of its literal). The literal is read with :func:`ast.literal_eval`; nothing is executed.
+    Each line is ``name: type = literal  # comment [range]`` (an unannotated ``name = literal``
+    takes the type of its literal; the range is optional, see the module's docstring). The
+    literal is read with :func:`ast.literal_eval`; nothing is executed. A path is read as plain
+    JSON (nbformat 4), without importing :mod:`nbformat`.
     """
-    import nbformat
     label = Path(notebook).name if isinstance(notebook, (str, Path)) else "notebook"
-    nb = (nbformat.read(str(notebook), as_version=4) if isinstance(notebook, (str, Path))
-          else notebook)
-    cells = [c for c in nb.cells if PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])]
+    if isinstance(notebook, (str, Path)):
+        try:
+            nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"reading parameters of {label}: {exc}") from exc
+    else:
+        nb = notebook
+    cells = [c for c in nb["cells"] if PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])]
     if len(cells) != 1:
         raise ReportError(
             f"reading parameters of {label}: expected exactly one cell tagged 'parameters', "
             f"found {len(cells)}"
         )
-    source = cells[0].source
+    source = cells[0]["source"]
+    source = "".join(source) if isinstance(source, list) else source
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -260,8 +360,32 @@ def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> dict[str, N
         if not annotation:
             annotation = "str | None" if default is None else type(default).__name__
         _parse_type(annotation)  # unsupported annotations fail here, at read time
-        declared[name] = NotebookParameter(name, annotation, default, comments.get(node.lineno, ""))
+        declared[name] = _parse_range(
+            NotebookParameter(name, annotation, default, comments.get(node.lineno, "")), label)
     return declared
+
+
+def describe_parameters(declared: dict[str, NotebookParameter],
+                        skip: tuple[str, ...] = ()) -> str:
+    """The parameters as help text: name, type, default, meaning and valid range, one per line.
+
+    Examples
+    --------
+    >>> print(describe_parameters({"top_n": NotebookParameter("top_n", "int", 20, "rows shown",
+    ...                                                       low=1, high=1000)}))
+      -p top_n INT          rows shown (default 20; valid [1, 1000])
+    """
+    lines = []
+    for p in declared.values():
+        if p.name in skip:
+            continue
+        default = json.dumps(p.default, ensure_ascii=False) if p.default in ("", None) or \
+            isinstance(p.default, list | dict) else str(p.default)
+        valid = f"; valid {p.range_text}" if p.range_text else ""
+        head = f"  -p {p.name} {p.annotation.upper().replace(' ', '')}"
+        lines.append(f"{head:<22}{' ' if len(head) < 22 else chr(10) + ' ' * 22}"
+                     f"{p.comment or '(undocumented)'} (default {default}{valid})")
+    return "\n".join(lines)
 
 
 def coerce_parameters(

@@ -10,10 +10,11 @@ Steps (each timed in ``manifest.json``; a failure names its step in the ``Report
 4. *exporting HTML* -- ``report.html`` without code, prompts or the injected parameters;
 5. *building deck* (quarterly) -- ``deck.pptx`` and ``deck.pdf`` from ``deck.json``;
 6. *checking outputs* -- no active HTML in outputs, no unmasked e-mail address in any text file;
-7. *publishing* -- the temporary folder replaces ``out/KIND/<period>`` by renames.
+7. *publishing* -- the work folder replaces ``out/KIND/<period>`` in one atomic step
+   (:mod:`feedback_lib.reporting.publish`).
 
-On any failure the temporary folder is deleted and an earlier ``out/KIND/<period>`` is left as
-it was.
+Before step 2 the run repairs what crashed runs left (:func:`~feedback_lib.reporting.publish.recover`).
+On any failure the work folder is deleted and an earlier ``out/KIND/<period>`` is left as it was.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ import contextlib
 import datetime as _dt
 import html
 import json
-import os
-import secrets
+import re
 import shutil
 import sys
 import time
@@ -42,13 +42,17 @@ from feedback_lib.reporting.export import (
     read_metrics,
     stderr_messages,
 )
+from feedback_lib.reporting.kernel import execute_notebook
+from feedback_lib.reporting.metrics_schema import validate_metrics
 from feedback_lib.reporting.params import (
     coerce_parameters,
     parse_as_of,
     read_parameters,
     report_period,
 )
-from feedback_lib.reporting.safety import active_html_outputs, find_unmasked_emails
+from feedback_lib.reporting.preflight import check_as_of_in_range
+from feedback_lib.reporting.publish import WorkFolder
+from feedback_lib.reporting.safety import active_html, active_html_outputs, find_unmasked_emails
 
 __all__ = ["REPORTS", "report_notebook", "run_report"]
 
@@ -116,6 +120,7 @@ def run_report(
     notebook: str | Path | None = None,
     kernel_name: str = "python3",
     execution_timeout: int | None = 3600,
+    verbose: bool = False,
 ) -> Path:
     """Run a scheduled report and publish it as ``out/KIND/<period>/``.
 
@@ -124,7 +129,8 @@ def run_report(
     kind
         ``"weekly"``, ``"quarterly"`` or ``"valuation"``.
     as_of
-        Last day the report covers, ``YYYY-MM-DD`` or a date.
+        Last day the report covers, ``YYYY-MM-DD`` or a date; it must lie within the source's
+        date range (:func:`~feedback_lib.reporting.preflight.check_as_of_in_range`).
     source
         Anything :func:`feedback_lib.load_dataset` reads (folder of CSV/Parquet, ``.xlsx``,
         ``.duckdb``). An empty string runs the report on the generated demo company.
@@ -132,66 +138,67 @@ def run_report(
         Root folder of the reports.
     params
         Further notebook parameters, name -> value. Text values (from the command line) are
-        converted by the notebook's annotation; see :func:`read_parameters`.
+        converted by the notebook's annotation and checked against the range its comment
+        documents; see :func:`read_parameters`.
     progress
         Show papermill's progress bar.
     notebook
         Run this notebook instead of the installed one for ``kind`` (for tests and drafts).
+        Its ``metrics.json`` must be a JSON object but is not checked against ``kind``'s
+        schema, which the installed notebooks must follow.
     kernel_name
         Jupyter kernel to execute with.
     execution_timeout
         Seconds one cell may run before the run fails (None = no limit), so that a hung kernel
         cannot block the next scheduled run.
+    verbose
+        Let the Jupyter kernel's own log lines through to stderr (hidden by default).
 
     Returns
     -------
     Path
         The published folder, ``out/KIND/<period>`` with ``period`` the ISO week
-        (``2026-W40``), the quarter (``2026-Q3``) or the date (valuation).
+        (``2026-W40``), the quarter (``2026-Q3``) or the date (valuation), followed by
+        ``-<segment>`` for a run with a ``segment`` parameter (``2026-W40-SMB``).
 
     Raises
     ------
     ParameterError
-        Unknown kind, a bad ``as_of`` or ``source``, or a parameter the notebook does not declare
-        or that does not fit its type -- raised before anything is executed or written.
+        Unknown kind, a bad ``as_of`` (or one outside the data) or ``source``, or a parameter
+        the notebook does not declare, that does not fit its type or lies outside its
+        documented range -- raised before anything is executed or written, and before
+        papermill, nbformat or any plotting library is imported.
     ReportError
         Any later failure; the message names the step, e.g. ``"executing notebook
-        weekly_feedback_loop.ipynb: cell 7 raised SchemaError: ..."``. Nothing is published.
+        weekly_feedback_loop.ipynb: cell 7 raised SchemaError: ..."``. Nothing is published,
+        and a source that changed or vanished during the run fails it.
     """
-    import nbformat
     started = _dt.datetime.now(_dt.UTC)
     timer = _Timer()
     with timer.step("validating parameters"):
-        if kind not in REPORTS:
-            raise ParameterError(
-                f"unknown report kind {kind!r}; choose one of {', '.join(REPORTS)}")
-        nb_path = Path(notebook).resolve() if notebook is not None else report_notebook(kind)
-        as_of_date = parse_as_of(as_of)
-        source_text = _check_source(source)
-        declared = read_parameters(nb_path)
-        missing = [n for n in _RESERVED if n not in declared]
-        if missing:
-            raise ReportError(f"{nb_path.name} declares no parameter {', '.join(missing)}")
-        reserved = [n for n in (params or {}) if n in _RESERVED]
-        if reserved:
-            raise ParameterError(
-                f"parameter {reserved[0]!r} is set by the runner; use the as_of/source/out "
-                "arguments (--as-of, --source, --out) instead")
-        values = coerce_parameters(declared, params)
-    period = report_period(kind, as_of_date)
-    kind_dir = Path(out).resolve() / kind
-    kind_dir.mkdir(parents=True, exist_ok=True)
-    tmp = kind_dir / f".tmp-{period}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+        nb_path, as_of_date, source_text, values = validate_run(kind, as_of=as_of, source=source,
+                                                                params=params, notebook=notebook)
+    period = report_period(kind, as_of_date) + _segment_suffix(values.get("segment"))
+    with WorkFolder(Path(out).resolve() / kind, period) as work:
+        tmp = work.path
+        scratch = tmp / ".scratch"
+        scratch.mkdir()
+        with timer.step("hashing inputs"):
+            hashes = file_hashes(source_text) if source_text else {}
         executed = tmp / nb_path.name
         all_params = {"as_of": as_of_date.isoformat(), "source": source_text,
                       "output_dir": str(tmp), **values}
         with timer.step(f"executing notebook {nb_path.name}"):
-            _execute(nb_path, executed, all_params, progress=progress, kernel_name=kernel_name,
-                     execution_timeout=execution_timeout)
+            execute_notebook(nb_path, executed, all_params, scratch=scratch, progress=progress,
+                             verbose=verbose, kernel_name=kernel_name,
+                             execution_timeout=execution_timeout)
+        with timer.step("checking inputs"):
+            _check_unchanged(source_text, hashes)
         with timer.step("checking metrics"):
-            read_metrics(tmp / METRICS_FILE)
+            metrics = read_metrics(tmp / METRICS_FILE)
+            if notebook is None:  # a draft notebook need not follow the published contract yet
+                validate_metrics(kind, metrics)
+        import nbformat
         title = f"{REPORT_TITLES.get(kind, kind.title())} {period}"
         with timer.step("exporting HTML"):
             executed_nb = nbformat.read(str(executed), as_version=4)
@@ -202,6 +209,7 @@ def run_report(
                 deck = read_deck(tmp / DECK_FILE)
                 write_pptx(deck, tmp / "deck.pptx")
                 write_pdf(deck, tmp / "deck.pdf")
+        shutil.rmtree(scratch)
         with timer.step("checking outputs"):
             _check_outputs(executed_nb, tmp)
         manifest: dict[str, Any] = {
@@ -211,7 +219,7 @@ def run_report(
             "notebook": nb_path.name,
             "parameters": {k: v for k, v in all_params.items() if k != "output_dir"},
             "source": source_text or "demo (generated)",
-            "input_files": file_hashes(source_text) if source_text else {},
+            "input_files": hashes,
             "packages": package_versions(),
             "python": sys.version.split()[0],
             "git_revision": git_revision(_PACKAGE_DIR),
@@ -219,6 +227,7 @@ def run_report(
             "finished": None,
             "duration_seconds": None,
             "steps_seconds": timer.steps,
+            "recovered": work.recovered,
             "warnings": stderr_messages(executed_nb),
         }
         with timer.step("publishing"):
@@ -228,11 +237,72 @@ def run_report(
             (tmp / "manifest.json").write_text(
                 json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                 encoding="utf-8")
-            final = _publish(tmp, kind_dir / period)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            final = work.publish()
     return final
+
+
+def validate_run(
+    kind: str,
+    *,
+    as_of: str | _dt.date,
+    source: str | Path,
+    params: dict[str, Any] | None = None,
+    notebook: str | Path | None = None,
+) -> tuple[Path, _dt.date, str, dict[str, Any]]:
+    """Check a run's arguments without starting it (what ``run_report`` does first).
+
+    Reads the notebook's ``parameters`` cell as JSON and the source's date columns only:
+    milliseconds for a folder of exports, no kernel, no plotting or notebook library.
+
+    Returns
+    -------
+    tuple
+        ``(notebook path, as_of date, resolved source ("" for the demo), coerced parameters)``.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`run_report`, one line naming the parameter, the value and the valid range.
+    """
+    if kind not in REPORTS:
+        raise ParameterError(f"unknown report kind {kind!r}; choose one of {', '.join(REPORTS)}")
+    nb_path = Path(notebook).resolve() if notebook is not None else report_notebook(kind)
+    as_of_date = parse_as_of(as_of)
+    source_text = _check_source(source)
+    declared = read_parameters(nb_path)
+    missing = [n for n in _RESERVED if n not in declared]
+    if missing:
+        raise ReportError(f"{nb_path.name} declares no parameter {', '.join(missing)}")
+    reserved = [n for n in (params or {}) if n in _RESERVED]
+    if reserved:
+        raise ParameterError(
+            f"parameter {reserved[0]!r} is set by the runner; use the as_of/source/out "
+            "arguments (--as-of, --source, --out) instead")
+    values = coerce_parameters(declared, params)
+    if source_text:
+        check_as_of_in_range(source_text, as_of_date)
+    return nb_path, as_of_date, source_text, values
+
+
+def _segment_suffix(segment: Any) -> str:
+    """``-SMB`` for a segment run (characters unsafe in a folder name become ``_``)."""
+    if not segment or not isinstance(segment, str):
+        return ""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", segment.strip()).strip("._")
+    return f"-{slug}" if slug else ""
+
+
+def _check_unchanged(source: str, hashes: dict[str, str]) -> None:
+    """The input files hashed before the run hold the same bytes after it."""
+    if not source:
+        return
+    now = file_hashes(source)
+    changed = sorted(name for name in hashes.keys() | now.keys() if hashes.get(name) != now.get(name))
+    if changed:
+        what = ", ".join(f"{n} ({'vanished' if n not in now else 'appeared' if n not in hashes else 'changed'})"
+                         for n in changed[:5])
+        raise ReportError(f"the source {source} changed during the run: {what}; the report would "
+                          "not match its manifest, so nothing was published")
 
 
 def _check_source(source: str | Path) -> str:
@@ -245,84 +315,14 @@ def _check_source(source: str | Path) -> str:
     return str(path)
 
 
-@contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
-    """Environment of the report kernel, restored afterwards.
-
-    The kernel imports this very feedback_lib when it runs from a source tree (``PYTHONPATH``),
-    and draws figures inline whatever ``MPLBACKEND`` the scheduler's shell sets: a non-inline
-    backend such as ``Agg`` would make every ``plt.show()`` draw nothing into the report.
-    """
-    changes = {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    root = str(_PACKAGE_DIR.parent)
-    if "site-packages" not in root and "dist-packages" not in root:
-        old_path = os.environ.get("PYTHONPATH")
-        changes["PYTHONPATH"] = root + (os.pathsep + old_path if old_path else "")
-    saved = {name: os.environ.get(name) for name in changes}
-    os.environ.update(changes)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _execute(nb_path: Path, executed: Path, parameters: dict, *, progress: bool,
-             kernel_name: str, execution_timeout: int | None) -> None:
-    import papermill as pm
-    from jupyter_client.kernelspec import NoSuchKernel
-    from papermill.exceptions import PapermillExecutionError
-
-    try:
-        with _kernel_environment():
-            pm.execute_notebook(
-                str(nb_path), str(executed), parameters=parameters, kernel_name=kernel_name,
-                cwd=str(nb_path.parent), progress_bar=progress, log_output=False,
-                execution_timeout=execution_timeout,
-            )
-    except PapermillExecutionError as exc:
-        raise ReportError(
-            f"cell {_source_cell_number(nb_path, exc.cell_index)} raised {exc.ename}: "
-            f"{_first_line(exc.evalue)}"
-        ) from exc
-    except NoSuchKernel as exc:
-        raise ReportError(
-            f"no Jupyter kernel named {kernel_name!r}; install one in this environment with "
-            f"'{sys.executable} -m ipykernel install --sys-prefix --name {kernel_name}'"
-        ) from exc
-    except (RuntimeError, TimeoutError) as exc:  # dead kernel, cell timeout
-        raise ReportError(f"{type(exc).__name__}: {_first_line(str(exc))} (the kernel died or a "
-                          "cell exceeded execution_timeout)") from exc
-
-
-def _source_cell_number(nb_path: Path, executed_index: int) -> int:
-    """1-based position in the source notebook of a cell of the executed notebook.
-
-    papermill inserts the injected-parameters cell after the ``parameters`` cell, so cells
-    after it move down by one in the executed notebook.
-    """
-    import nbformat
-    nb = nbformat.read(str(nb_path), as_version=4)
-    tagged = [i for i, c in enumerate(nb.cells)
-              if "parameters" in c.get("metadata", {}).get("tags", [])]
-    shift = 1 if tagged and executed_index > tagged[0] else 0
-    return executed_index - shift + 1
-
-
-def _first_line(text: str, limit: int = 400) -> str:
-    text = (text or "").strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _check_outputs(executed_nb, folder: Path) -> None:
-    active = active_html_outputs(executed_nb)
-    if active:
-        raise ReportError(
-            f"outputs of cell(s) {', '.join(map(str, active))} contain active HTML (script, "
-            "iframe or event handler); show data with safe_table/narrate so it is escaped")
+    active = active_html(folder / "report.html")
+    cells = active_html_outputs(executed_nb)
+    if active or cells:
+        where = (f"report.html ({'; '.join(active[:3])})" if active else
+                 f"the outputs of cell(s) {', '.join(map(str, cells))}")
+        raise ReportError(f"{where} contain active HTML (script, iframe, event handler or "
+                          "javascript: URL); show data with safe_table/narrate so it is escaped")
     leaks = find_unmasked_emails(folder)
     if leaks:
         where = "; ".join(f"{f} (e.g. {', '.join(ex)})" for f, ex in leaks.items())
@@ -344,20 +344,3 @@ def _footer(kind: str, period: str, as_of: _dt.date, source: str, values: dict,
     return (f'<hr/>\n<p class="report-footer"><em>About this report.</em> {items} · run '
             f"{started:%Y-%m-%d %H:%M} UTC. Headline numbers are in metrics.json; parameters, "
             "input file hashes and package versions in manifest.json, next to this file.</p>")
-
-
-def _publish(tmp: Path, final: Path) -> Path:
-    """Move ``tmp`` to ``final`` by renames; an existing ``final`` is replaced."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{secrets.token_hex(4)}")
-        os.replace(final, old)
-    try:
-        os.replace(tmp, final)
-    except OSError:
-        if old is not None:
-            os.replace(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
