@@ -25,6 +25,7 @@ from feedback_lib.reporting import (
     report_notebook,
     run_report,
 )
+from tests.report_html import empty_sections, read_report
 
 AS_OF = "2026-09-30"
 SCRIPT_VERBATIM = "<script>alert(1)</script> Call me at maria.virtanen@example.com"
@@ -113,6 +114,9 @@ def test_weekly_publishes_the_contracted_files(weekly):
     metrics = metrics_of(weekly)
     assert metrics["period"] == "2026-W40" and metrics["as_of"] == AS_OF
     assert metrics["callback_queue"]["respondents"] >= 2  # the planted detractors
+    assert (weekly / "call_briefs.csv").is_file()
+    fl.reporting.metrics_schema.validate_metrics("weekly", metrics)
+    assert isinstance(metrics["outreach_list"], list) and metrics["callback_loop"]["available"] is False
 
 
 def test_weekly_html_escapes_the_script_verbatim_and_masks_the_email(weekly):
@@ -138,7 +142,7 @@ def test_weekly_with_other_as_of_and_segment_matches_the_library(source, tmp_pat
     folder = run_report("weekly", as_of="2026-06-28", source=source, out=tmp_path,
                         params={"segment": segment, "top_n": "5", "trend_weeks": "8"},
                         progress=False)
-    assert folder == tmp_path / "weekly" / "2026-W26"
+    assert folder == tmp_path / "weekly" / "2026-W26-SMB"  # a segment run has its own folder
     metrics = metrics_of(folder)
 
     data = fl.load_dataset(source)
@@ -157,9 +161,11 @@ def test_weekly_with_other_as_of_and_segment_matches_the_library(source, tmp_pat
     assert metrics["nps_week"]["score"] == pytest.approx(expected.score)
     assert metrics["nps_week"]["ci_low"] == pytest.approx(expected.ci_low)
     assert metrics["nps_week"]["ci_high"] == pytest.approx(expected.ci_high)
-    change = fl.nps_change(last_week, this_week)
+    change = fl.nps_change(last_week, this_week, method="adjusted-wald")
+    assert metrics["nps_last_week"] == {"score": pytest.approx(fl.nps(last_week).score), "n": len(last_week)}
     assert metrics["nps_change_vs_last_week"]["difference"] == pytest.approx(change.difference)
     assert metrics["nps_change_vs_last_week"]["p_value"] == pytest.approx(change.p_value)
+    assert metrics["nps_change_vs_last_week"]["significant"] is change.significant
     trend = fl.nps(eight_weeks)
     assert metrics["nps_trend"]["weeks"] == 8
     assert metrics["nps_trend"]["n"] == trend.n
@@ -173,11 +179,11 @@ def test_weekly_with_other_as_of_and_segment_matches_the_library(source, tmp_pat
     queue = fl.callback_queue(responses, accounts=accounts, subscriptions=subscriptions,
                               conversations=conversations, as_of=as_of)
     assert metrics["callback_queue"]["respondents"] == len(queue)
-    assert metrics["callback_queue"]["mrr_at_stake"] == pytest.approx(queue["mrr"].sum())
+    assert metrics["callback_queue"]["mrr_at_stake_mrr"] == pytest.approx(queue["mrr"].sum())
     recent = conversations[conversations["held_on"] >= pd.Timestamp("2026-05-04")]
     mentions = fl.competitor_mention_rate(recent)
     assert metrics["competitor_mention_rate"]["n"] == mentions.n
-    assert metrics["competitor_mention_rate"]["share"] == pytest.approx(mentions.share)
+    assert metrics["competitor_mention_rate"]["value"] == pytest.approx(mentions.share)
 
 
 # ---------------------------------------------------------------- quarterly
@@ -230,4 +236,18 @@ def test_valuation_report_runs_as_kind_valuation(source, out):
     folder = run_report("valuation", as_of=AS_OF, source=source, out=out, progress=False)
     assert folder == out / "valuation" / AS_OF
     assert {"report.html", "metrics.json", "manifest.json"} <= {p.name for p in folder.iterdir()}
-    assert metrics_of(folder)
+    metrics = metrics_of(folder)
+    page = read_report(folder / "report.html")
+    assert page.problems() == [] and empty_sections(folder / "report.html") == []
+    assert not {"Setup", "Artifacts"} & set(page.headings)
+    assert page.headings[-2:] == ["Glossary", "Outputs"]
+    # the summary, section 1 and metrics.json give one verdict, computed from the same numbers
+    summary = page.text.split("Summary.")[1].split("1. The claim under five models")[0]
+    assert metrics["verdict_sentence"] in summary
+    assert f"holds under {metrics['models_holding']} of {len(metrics['holds_at_central'])} models" in summary
+    assert metrics["claim_holds"] is all(metrics["holds_at_central"].values())
+    assert "claim holds: no" in page.text if not metrics["claim_holds"] else "claim holds: yes" in page.text
+    # synthetic comparables appear only in the method section, marked as such
+    method = page.text.split("Method: what comparable companies say")[1]
+    assert "Synthetic comparables, illustration only" in method
+    assert "ynthetic" not in page.text.split("Method: what comparable companies say")[0].split("Summary.")[1]
