@@ -374,7 +374,7 @@ def test_plot_claim_heatmap_annotates_every_cell_and_marks_holding_ones(claim_5_
     texts = [t.get_text() for t in ax.texts]
     assert len(texts) == 15  # 3 growths x 5 discount rates
     assert sum("\u2713" in t for t in texts) == 6
-    assert "inf \u2713" in texts
+    assert "unbounded \u2713" in texts
     plt.close(ax.figure)
     with pytest.raises(fl.FeedbackLibError, match="pick horizon_years"):
         fl.plot_claim_heatmap(claim_5_vs_15.grid, model="finite")

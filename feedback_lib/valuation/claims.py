@@ -80,7 +80,7 @@ def _model_values(
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.0%}" if math.isfinite(x) else ("inf" if x > 0 else "n/a")
+    return f"{x:.0%}" if math.isfinite(x) else ("unbounded" if x > 0 else "n/a")
 
 
 def _describe(held: Sequence[float], values: Sequence[float], name: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,13 +18,12 @@ from feedback_lib.errors import (
     ParameterError,
 )
 from feedback_lib.valuation.claims import ClaimCheck, _base_value
+from feedback_lib.valuation.presentation import MODEL_LABELS, claim_verdict
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_claim_heatmap", "retention_value_implications", "RetentionValue", "valuation_headline"]
-
-
 
 
 def _pct(x: float) -> str:
@@ -147,20 +146,49 @@ def _json_number(x: float) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
 
 
+def _rate(x: Any) -> dict:
+    """``{value, n, ci_low, ci_high}`` of a plain ratio (n and interval ``None``) or of a rate object."""
+    if isinstance(x, (int, float)):
+        return {"value": _json_number(float(x)), "n": None, "ci_low": None, "ci_high": None}
+    return {"value": _json_number(x.value), "n": int(x.n), "ci_low": _json_number(x.ci_low),
+            "ci_high": _json_number(x.ci_high)}
+
+
+def _value(x: Any) -> float:
+    return float(x) if isinstance(x, (int, float)) else float(x.value)
+
+
 def valuation_headline(
-    check: ClaimCheck, *, grr: float, nrr: float, arr_growth: float, margin: float = 0.8
+    check: ClaimCheck, *, grr: Any, nrr: Any, arr_growth: float, margin: float = 0.8
 ) -> dict:
     """The headline numbers of the valuation report, JSON-ready (``metrics.json``).
+
+    Parameters
+    ----------
+    check
+        The claim, as :func:`check_valuation_claim` returns it.
+    grr, nrr
+        The company's 12-month gross and net revenue retention: ratios, or rate objects with
+        ``value, n, ci_low, ci_high`` (as ``feedback_lib.reporting.quarterly.retention_rates``
+        returns them) so that ``metrics.json`` carries their n and interval.
+    arr_growth
+        ARR growth over the last 12 months.
+    margin
+        Gross margin.
 
     Returns
     -------
     dict
         ``claim`` (churn_low, churn_high, claimed_uplift, criterion, tolerance),
         ``central_assumptions`` (discount_rate, growth, horizon_years), ``implied_uplift`` and
-        ``holds_at_central`` (per model, at the central assumptions), ``verdict`` (per model),
-        ``company`` (grr, nrr, arr_growth, and per model the value of $1 of ARR and the uplift
-        from one more point of GRR at the central discount rate). Infinite or undefined numbers
-        are ``None``.
+        ``holds_at_central`` (per model, at the central assumptions), ``claim_holds`` (the
+        report's verdict: :func:`~feedback_lib.valuation.presentation.claim_verdict`, true only
+        when every model holds), ``models_holding`` and ``verdict_sentence`` (the same in
+        words), ``verdict`` (per model, over the grid),
+        ``company`` (``grr``, ``nrr`` and ``revenue_churn`` = 1 - GRR as rate objects ``{value,
+        n, ci_low, ci_high}``, ``arr_growth``, and per model the value of 1 unit of ARR and the
+        uplift from one more point of GRR at the central discount rate). Infinite or undefined
+        numbers are ``None``.
 
     Examples
     --------
@@ -173,23 +201,27 @@ def valuation_headline(
     uplift = check.central_uplift()
     d = check.central_discount_rate
     implications = retention_value_implications(
-        grr=grr, nrr=nrr, discount_rates=[d], horizon_years=check.central_horizon, margin=margin
+        grr=_value(grr), nrr=_value(nrr), discount_rates=[d], horizon_years=check.central_horizon, margin=margin
     ).table.set_index("model")
-    claimed, eps = check.claimed_uplift, 1e-9
-    if check.criterion == "at_least":
-        holds = {m: bool(u >= claimed - eps) for m, u in uplift.items()}
-    else:
-        holds = {m: bool(abs(u - claimed) <= check.tolerance + eps) for m, u in uplift.items()}
+    verdict = claim_verdict(check)
+    g = _rate(grr)
+    churn = {"value": None if g["value"] is None else 1.0 - g["value"], "n": g["n"],
+             "ci_low": None if g["ci_high"] is None else 1.0 - g["ci_high"],
+             "ci_high": None if g["ci_low"] is None else 1.0 - g["ci_low"]}
     return {
         "claim": {"churn_low": check.churn_low, "churn_high": check.churn_high,
-                  "claimed_uplift": claimed, "criterion": check.criterion, "tolerance": check.tolerance},
+                  "claimed_uplift": check.claimed_uplift, "criterion": check.criterion,
+                  "tolerance": check.tolerance},
         "central_assumptions": {"discount_rate": d, "growth": check.central_growth,
                                 "horizon_years": check.central_horizon},
         "implied_uplift": {m: _json_number(u) for m, u in uplift.items()},
-        "holds_at_central": holds,
+        "claim_holds": verdict.claim_holds,
+        "models_holding": verdict.models_holding,
+        "verdict_sentence": verdict.sentence,
+        "holds_at_central": verdict.holds_at_central,
         "verdict": check.verdict,
         "company": {
-            "grr": _json_number(grr), "nrr": _json_number(nrr), "arr_growth": _json_number(arr_growth),
+            "grr": _rate(grr), "nrr": _rate(nrr), "revenue_churn": churn, "arr_growth": _json_number(arr_growth),
             "value_per_arr": {m: _json_number(v) for m, v in implications["value_per_arr"].items()},
             "uplift_one_point": {m: _json_number(v) for m, v in implications["uplift_one_point"].items()},
         },
@@ -228,7 +260,7 @@ def plot_claim_heatmap(
     -----
     Cells are coloured on a red-to-green scale centred on the claim (green: more than claimed)
     and annotated with the uplift; a tick mark flags the cells where the claim holds. An
-    infinite uplift (the perpetuity diverges) is written "inf" and coloured as the maximum.
+    infinite uplift (the perpetuity diverges) is written "unbounded" and coloured as the maximum.
 
     Examples
     --------
@@ -267,7 +299,7 @@ def plot_claim_heatmap(
     norm = TwoSlopeNorm(vmin=lo, vcenter=claimed, vmax=hi)
     image = ax.imshow(shown, cmap="RdYlGn", norm=norm, aspect="auto", origin="lower")
     for (i, j), v in np.ndenumerate(raw):
-        label = "inf" if np.isposinf(v) else ("n/a" if np.isnan(v) else f"{v:.0%}")
+        label = "unbounded" if np.isposinf(v) else ("n/a" if np.isnan(v) else f"{v:.0%}")
         mark = bool(holds.iat[i, j])
         dark = np.isfinite(shown[i, j]) and not 0.2 <= norm(shown[i, j]) <= 0.8
         ax.text(j, i, label + (" \u2713" if mark else ""), ha="center", va="center", fontsize=10,
@@ -279,7 +311,7 @@ def plot_claim_heatmap(
     first = sub.iloc[0]
     horizon = f", {horizon_years} years" if horizons else ""
     ax.set_title(
-        f"{model.replace('_', ' ')}{horizon}: value uplift of {first['churn_low']:.0%} vs "
+        f"{MODEL_LABELS.get(model, (model.replace('_', ' '),))[0]}{horizon}: value uplift of {first['churn_low']:.0%} vs "
         f"{first['churn_high']:.0%} churn (claim {claimed:.0%}, \u2713 = holds)"
     )
     if colorbar:
