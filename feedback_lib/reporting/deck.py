@@ -1,11 +1,14 @@
 """Board decks: a slide spec written by a report notebook, rendered to PPTX and PDF.
 
-The quarterly notebook builds a :class:`SlideDeck` as it goes (each chart is saved as a PNG into
-``output_dir/figures/`` when it is added) and saves ``deck.json``. The report runner then renders
-the same spec twice: :func:`write_pptx` with python-pptx (title slide, headline-KPI slide, one
-chart per slide with a takeaway title and the narrative as speaker notes) and :func:`write_pdf`
-with matplotlib's ``PdfPages`` (same pages, same titles, same images, the notes in small print),
-so no office suite is needed.
+The quarterly notebook builds a :class:`SlideDeck` as it goes and saves ``deck.json``. A slide
+carries either chart DATA (:class:`~feedback_lib.reporting.deck_charts.ChartData`: categories,
+series, number format), drawn as a native PowerPoint chart a finance team can restyle and check,
+a native table, or, for plots PowerPoint cannot draw (Kaplan-Meier bands, forest plots,
+heatmaps), a PNG saved into ``output_dir/figures/``. The report runner renders the same spec
+twice: :func:`write_pptx` with python-pptx (title slide, headline-KPI slide, one slide per chart
+with a takeaway title, the narrative, method and data window as speaker notes, page numbers 1..N
+and the currency on every page) and :func:`write_pdf` with matplotlib's ``PdfPages`` (same pages,
+same titles, the same chart data drawn by matplotlib), so no office suite is needed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from feedback_lib.errors import ReportError
+from feedback_lib.reporting.deck_charts import (
+    ChartData,
+    TableData,
+    add_native_chart,
+    add_native_table,
+    draw_chart,
+    draw_table,
+)
 
 __all__ = ["Kpi", "Slide", "SlideDeck", "read_deck", "write_pdf", "write_pptx"]
 
@@ -40,17 +51,33 @@ class Kpi:
 
 @dataclass(frozen=True)
 class Slide:
-    """One chart slide.
+    """One content slide.
 
     ``section`` is the small kicker above the title ("ARR bridge"), ``title`` the takeaway
-    headline generated from the numbers, ``image`` the PNG path relative to the deck folder and
-    ``notes`` the narrative for the presenter.
+    headline generated from the numbers (with its number), ``notes`` the narrative and method
+    for the presenter. The body is one of: ``chart`` (a :class:`ChartData` as a dict, drawn
+    natively), ``table`` (a :class:`TableData` as a dict) or ``image`` (a PNG path relative to
+    the deck folder, for plots PowerPoint cannot draw). ``caption`` is a line under the body
+    (e.g. the n and interval of the rates shown).
     """
 
     section: str
     title: str
-    image: str
+    image: str = ""
     notes: str = ""
+    chart: dict | None = None
+    table: dict | None = None
+    caption: str = ""
+
+    @classmethod
+    def native(cls, chart: ChartData, *, section: str, title: str, notes: str = "", caption: str = "") -> Slide:
+        """A slide with a native chart."""
+        return cls(section=section, title=title, notes=notes, chart=asdict(chart), caption=caption)
+
+    @classmethod
+    def tabular(cls, table: TableData, *, section: str, title: str, notes: str = "", caption: str = "") -> Slide:
+        """A slide with a native table."""
+        return cls(section=section, title=title, notes=notes, table=asdict(table), caption=caption)
 
 
 @dataclass
@@ -63,6 +90,11 @@ class SlideDeck:
         Title slide text (e.g. "Quarterly strategy review", "2026-Q3 · data to 30 Sep 2026").
     output_dir
         The notebook's ``output_dir``; figures go to ``output_dir/figures/``.
+    currency
+        Currency of every money amount, shown on every page ("Amounts in USD").
+    data_window
+        The data behind the deck ("accounts and subscriptions to 30 Sep 2026"), added to every
+        slide's speaker notes.
 
     Examples
     --------
@@ -84,6 +116,8 @@ class SlideDeck:
     kpis: list[Kpi] = field(default_factory=list)
     slides: list[Slide] = field(default_factory=list)
     kpi_title: str = "Headline numbers"
+    currency: str = "USD"
+    data_window: str = ""
 
     def add_kpis(self, kpis: list[Kpi], *, title: str | None = None) -> None:
         """Add headline numbers to the KPI slide (at most 8 are shown)."""
@@ -105,6 +139,14 @@ class SlideDeck:
         fig.savefig(path, dpi=150, bbox_inches="tight", facecolor="white")
         self.slides.append(Slide(section=section, title=title, image=rel, notes=notes))
 
+    def add_slide(self, slide: Slide) -> None:
+        """Add a ready slide (e.g. one of :func:`~feedback_lib.reporting.deck_quarterly.quarterly_slides`)."""
+        self.slides.append(slide)
+
+    def add_slides(self, slides: list[Slide]) -> None:
+        """Add ready slides in order."""
+        self.slides.extend(slides)
+
     def save(self) -> Path:
         """Write ``deck.json`` into ``output_dir`` and return its path."""
         path = Path(self.output_dir) / DECK_FILE
@@ -112,6 +154,8 @@ class SlideDeck:
             "title": self.title,
             "subtitle": self.subtitle,
             "kpi_title": self.kpi_title,
+            "currency": self.currency,
+            "data_window": self.data_window,
             "kpis": [asdict(k) for k in self.kpis],
             "slides": [asdict(s) for s in self.slides],
         }
@@ -133,11 +177,20 @@ def read_deck(path: str | Path) -> SlideDeck:
             kpis=[Kpi(**k) for k in spec.get("kpis", [])],
             slides=[Slide(**s) for s in spec.get("slides", [])],
             kpi_title=spec.get("kpi_title", "Headline numbers"),
+            currency=spec.get("currency", "USD"),
+            data_window=spec.get("data_window", ""),
         )
+        for slide in deck.slides:
+            if slide.chart is not None:
+                ChartData(**slide.chart)
+            if slide.table is not None:
+                TableData(**slide.table)
     except (ValueError, KeyError, TypeError) as exc:
         raise ReportError(f"{path.name} is not a valid deck spec: {exc!r}") from exc
     for slide in deck.slides:
-        if not (path.parent / slide.image).is_file():
+        if slide.chart is None and slide.table is None and not slide.image:
+            raise ReportError(f"{path.name}: slide {slide.title!r} has no chart, table or image")
+        if slide.image and not (path.parent / slide.image).is_file():
             raise ReportError(f"{path.name}: slide {slide.title!r} names a missing image "
                               f"{slide.image}")
     return deck
@@ -160,25 +213,46 @@ def write_pptx(deck: SlideDeck, path: str | Path) -> Path:
     prs.slide_width, prs.slide_height = Inches(_WIDTH_IN), Inches(_HEIGHT_IN)
     blank = prs.slide_layouts[5]  # "Title Only": a real title placeholder, nothing else
 
+    pages = len(page_titles(deck))
+    footer = _footer_text(deck)
+    window = f"Data window: {deck.data_window}." if deck.data_window else ""
     slide = prs.slides.add_slide(prs.slide_layouts[0])
     _place(slide.shapes.title, 0.9, 2.4, _WIDTH_IN - 1.8, 1.4)
     _text(slide.shapes.title.text_frame, deck.title, 40, bold=True, color=_INK)
     sub = slide.placeholders[1]
     _place(sub, 0.9, 3.9, _WIDTH_IN - 1.8, 1.0)
     _text(sub.text_frame, deck.subtitle, 20, color=_MUTED)
+    _footer(slide, footer, 1, pages)
+    slide.notes_slide.notes_text_frame.text = window
 
+    page = 1
     if deck.kpis:
+        page += 1
         slide = prs.slides.add_slide(blank)
         _title(slide, deck.kpi_title, kicker="Summary")
         _kpi_grid(slide, deck.kpis[:8])
+        _footer(slide, footer, page, pages)
+        slide.notes_slide.notes_text_frame.text = window
 
     base = Path(deck.output_dir)
-    for i, spec in enumerate(deck.slides, start=1):
+    for spec in deck.slides:
+        page += 1
         slide = prs.slides.add_slide(blank)
         _title(slide, spec.title, kicker=spec.section)
-        _picture(slide, base / spec.image)
-        _footer(slide, f"{deck.title} · {deck.subtitle}", i)
-        slide.notes_slide.notes_text_frame.text = spec.notes
+        bottom = 0.55 + (0.35 if spec.caption else 0.0)
+        box = (0.6, 1.75, _WIDTH_IN - 1.2, _HEIGHT_IN - 1.75 - bottom)
+        if spec.chart is not None:
+            add_native_chart(slide, ChartData(**spec.chart), left=box[0], top=box[1], width=box[2], height=box[3])
+        elif spec.table is not None:
+            add_native_table(slide, TableData(**spec.table), left=box[0], top=box[1], width=box[2], height=box[3])
+        else:
+            _picture(slide, base / spec.image, max_h=box[3])
+        if spec.caption:
+            cap = slide.shapes.add_textbox(Inches(0.6), Inches(_HEIGHT_IN - bottom), Inches(_WIDTH_IN - 1.2),
+                                           Inches(0.3))
+            _text(cap.text_frame, spec.caption, 11, color=_MUTED)
+        _footer(slide, footer, page, pages)
+        slide.notes_slide.notes_text_frame.text = "\n\n".join(t for t in (spec.notes, window) if t)
     path = Path(path)
     prs.save(str(path))
     return path
@@ -214,25 +288,30 @@ def _title(slide, title: str, *, kicker: str) -> None:
     _text(box.text_frame, kicker.upper(), 12, bold=True, color=_ACCENT)
     _place(slide.shapes.title, 0.6, 0.65, _WIDTH_IN - 1.2, 1.0)
     slide.shapes.title.text_frame.vertical_anchor = MSO_ANCHOR.TOP
-    _text(slide.shapes.title.text_frame, title, 26, bold=True, color=_INK)
+    _text(slide.shapes.title.text_frame, title, 26 if len(title) <= 70 else 22, bold=True, color=_INK)
 
 
-def _footer(slide, text: str, number: int) -> None:
+def _footer_text(deck: SlideDeck) -> str:
+    return " · ".join(t for t in (deck.title, deck.subtitle, f"Amounts in {deck.currency}") if t)
+
+
+def _footer(slide, text: str, number: int, pages: int) -> None:
     from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches
 
     box = slide.shapes.add_textbox(Inches(0.6), Inches(_HEIGHT_IN - 0.45),
                                    Inches(_WIDTH_IN - 1.2), Inches(0.3))
-    _text(box.text_frame, f"{text}    {number}", 10, color=_MUTED, align=PP_ALIGN.RIGHT)
+    box.name = "Page footer"
+    _text(box.text_frame, f"{text}    {number} / {pages}", 10, color=_MUTED, align=PP_ALIGN.RIGHT)
 
 
-def _picture(slide, image: Path) -> None:
+def _picture(slide, image: Path, *, max_h: float = _HEIGHT_IN - 1.75 - 0.55) -> None:
     from PIL import Image
     from pptx.util import Inches
 
     with Image.open(image) as im:
         w_px, h_px = im.size
-    left, top, max_w, max_h = 0.6, 1.75, _WIDTH_IN - 1.2, _HEIGHT_IN - 1.75 - 0.55
+    left, top, max_w = 0.6, 1.75, _WIDTH_IN - 1.2
     scale = min(max_w / w_px, max_h / h_px)
     w, h = w_px * scale, h_px * scale
     slide.shapes.add_picture(str(image), Inches(left + (max_w - w) / 2), Inches(top),
@@ -289,10 +368,17 @@ def write_pdf(deck: SlideDeck, path: str | Path) -> Path:
     path = Path(path)
     meta = {"Title": deck.title, "Subject": deck.subtitle, "Creator": "feedback_lib",
             "CreationDate": None}
+    pages, footer = len(page_titles(deck)), _footer_text(deck)
+
+    def page_number(fig, number: int) -> None:
+        fig.text(1 - 0.6 / _WIDTH_IN, 0.25 / _HEIGHT_IN, f"{footer}    {number} / {pages}", ha="right",
+                 fontsize=9, color=muted)
+
     with plt.rc_context({"font.family": "DejaVu Sans"}), PdfPages(path, metadata=meta) as pdf:
         fig = _page()
         fig.text(0.068, 0.56, deck.title, fontsize=36, weight="bold", color=ink)
         fig.text(0.068, 0.47, deck.subtitle, fontsize=18, color=muted)
+        page_number(fig, 1)
         pdf.savefig(fig)
         plt.close(fig)
 
@@ -320,28 +406,37 @@ def write_pdf(deck: SlideDeck, path: str | Path) -> Path:
                 if kpi.detail:
                     fig.text(cx, cy - 0.075, "\n".join(textwrap.wrap(kpi.detail, 34)),
                              ha="center", va="center", fontsize=11, color=muted)
+            page_number(fig, 2)
             pdf.savefig(fig)
             plt.close(fig)
 
         base = Path(deck.output_dir)
-        for i, spec in enumerate(deck.slides, start=1):
+        for i, spec in enumerate(deck.slides, start=2 + bool(deck.kpis)):
             fig = _page()
             _pdf_title(fig, spec.section, spec.title, ink, accent)
-            img = mpimg.imread(base / spec.image)
             notes_h = 0.55 if spec.notes else 0.0
-            top, bottom = 1.75, 0.55 + notes_h
-            ax = fig.add_axes([0.6 / _WIDTH_IN, bottom / _HEIGHT_IN, 1 - 1.2 / _WIDTH_IN,
-                               (_HEIGHT_IN - top - bottom) / _HEIGHT_IN])
-            ax.imshow(img, interpolation="lanczos")
-            ax.set_anchor("N")
-            ax.axis("off")
+            top, bottom = 1.75, 0.55 + notes_h + (0.3 if spec.caption else 0.0)
+            if spec.chart is not None:
+                ax = fig.add_axes([0.9 / _WIDTH_IN, (bottom + 0.45) / _HEIGHT_IN, 1 - 1.5 / _WIDTH_IN,
+                                   (_HEIGHT_IN - top - bottom - 0.45) / _HEIGHT_IN])
+                draw_chart(ChartData(**spec.chart), ax=ax)
+            else:
+                ax = fig.add_axes([0.6 / _WIDTH_IN, bottom / _HEIGHT_IN, 1 - 1.2 / _WIDTH_IN,
+                                   (_HEIGHT_IN - top - bottom) / _HEIGHT_IN])
+                if spec.table is not None:
+                    draw_table(TableData(**spec.table), ax=ax)
+                else:
+                    ax.imshow(mpimg.imread(base / spec.image), interpolation="lanczos")
+                    ax.set_anchor("N")
+                    ax.axis("off")
+            if spec.caption:
+                fig.text(0.6 / _WIDTH_IN, (0.55 + notes_h + 0.2) / _HEIGHT_IN, spec.caption, fontsize=10,
+                         color=muted, va="top")
             if spec.notes:
                 fig.text(0.6 / _WIDTH_IN, (0.5 + notes_h) / _HEIGHT_IN,
                          "\n".join(textwrap.wrap(spec.notes, 190)[:3]), fontsize=8,
                          color=muted, va="top")
-            fig.text(1 - 0.6 / _WIDTH_IN, 0.25 / _HEIGHT_IN,
-                     f"{deck.title} · {deck.subtitle}    {i}", ha="right", fontsize=9,
-                     color=muted)
+            page_number(fig, i)
             pdf.savefig(fig)
             plt.close(fig)
     return path
