@@ -36,6 +36,7 @@ from feedback_lib.churn import (
     plot_km,
 )
 from feedback_lib.demo import generate_demo
+from feedback_lib.engines import connect
 from feedback_lib.errors import (
     DataQualityWarning,
     FeedbackLibError,
@@ -54,6 +55,7 @@ from feedback_lib.io import (
     IngestResult,
     ingest,
     load_dataset,
+    read_stripe_subscriptions,
     save_dataset,
 )
 from feedback_lib.program import (
@@ -165,7 +167,9 @@ from feedback_lib.verbatims import (
     key_drivers,
     load_lexicon,
     normalize_text,
+    persistent_problems,
     shapley_r2,
+    statement_polarity,
     tag_themes,
     theme_trends,
     top_problems,
@@ -207,6 +211,7 @@ __all__ = [
     "competitor_mentions",
     "compounding_improvement",
     "concordance",
+    "connect",
     "conversation_cadence",
     "covariate_label",
     "coverage_of_top_accounts",
@@ -297,10 +302,13 @@ __all__ = [
     "revenue_concentration",
     "revenue_growth_claim",
     "RevenueConcentration",
+    "read_stripe_subscriptions",
     "save_dataset",
     "SBGModel",
     "SchemaError",
     "shapley_r2",
+    "statement_polarity",
+    "persistent_problems",
     "simulate_company",
     "SmallSampleWarning",
     "StoreError",
